@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("evidence/", include("tickets.evidence_urls")),
     path("api/", include("tickets.api.urls")),
     path("reports/", include("tickets.reports.urls")),
     path("", include("tickets.portal.urls")),

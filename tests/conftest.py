@@ -78,16 +78,12 @@ def _eager_celery(settings) -> Iterator[None]:  # noqa: ANN001
 
 @pytest.fixture(autouse=True)
 def _private_evidence_folder(settings, tmp_path) -> None:  # noqa: ANN001
-    from django.core.files.storage import storages
-
     if settings.STORAGES["evidence"]["BACKEND"].endswith("FileSystemStorage"):
         settings.STORAGES = {
             **settings.STORAGES,
             "evidence": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                          "OPTIONS": {"location": str(tmp_path / "evidence"), "base_url": None}},
         }
-        storages._storages.pop("evidence", None)  # noqa: SLF001 - the handler caches instances
-        storages._backends = None  # noqa: SLF001
 
 
 def is_postgres() -> bool:

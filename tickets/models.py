@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import Storage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -423,6 +424,23 @@ def evidence_storage() -> Any:
     return storages["evidence"]
 
 
+class EvidenceStorageProxy(Storage):
+    """The evidence field's storage: resolves the `evidence` alias at each use, so the field
+    follows STORAGES (S3 or a folder) even when settings change after import (tests)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in {"__class__", "__dict__", "deconstruct", "__reduce__", "__reduce_ex__"}:
+            return object.__getattribute__(self, name)
+        return getattr(evidence_storage(), name)
+
+    def deconstruct(self) -> tuple[str, tuple[()], dict[str, Any]]:
+        return ("tickets.models.EvidenceStorageProxy", (), {})
+
+
+def evidence_field_storage() -> Storage:
+    return EvidenceStorageProxy()
+
+
 def evidence_upload_to(instance: Evidence, filename: str) -> str:
     # The caller passes a random name; the original filename is metadata only.
     return f"{instance.request_id}/{filename}"
@@ -444,7 +462,7 @@ class Evidence(models.Model):
     kind = models.CharField(max_length=40, choices=Kind.choices)
     file = models.FileField(
         upload_to=evidence_upload_to,
-        storage=evidence_storage,
+        storage=evidence_field_storage,
         max_length=300,
         blank=True,
     )

@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('certificate_of_incorporation', 'Certificate of incorporation'), ('ein', 'Employer identification number (EIN)'), ('business_card', 'Business card'), ('bbb_membership', 'Better Business Bureau membership'), ('fca_listing', 'FCA Financial Services Register listing'), ('app_screenshot', 'Screenshot of your application or platform'), ('press_mention', 'Press mention'), ('marketplace_profile', 'Marketplace or LinkedIn profile'), ('other', 'Other')], max_length=40)),
-                ('file', models.FileField(blank=True, max_length=300, storage=tickets.models.evidence_storage, upload_to=tickets.models.evidence_upload_to)),
+                ('file', models.FileField(blank=True, max_length=300, storage=tickets.models.evidence_field_storage, upload_to=tickets.models.evidence_upload_to)),
                 ('url', models.URLField(blank=True, max_length=2000)),
                 ('original_name', models.CharField(blank=True, max_length=255)),
                 ('content_type', models.CharField(blank=True, max_length=100)),
