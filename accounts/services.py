@@ -36,7 +36,9 @@ def restriction_apply(
 
 
 @transaction.atomic
-def restriction_lift(*, restriction: Restriction, actor: Any = None, status: str = Restriction.Status.LIFTED) -> Restriction:
+def restriction_lift(
+    *, restriction: Restriction, actor: Any = None, status: str = Restriction.Status.LIFTED
+) -> Restriction:
     """Lift (or limit) a restriction outside a reassessment decision."""
     if status not in (Restriction.Status.LIFTED, Restriction.Status.LIMITED):
         raise ValueError("A restriction is lifted or limited.")

@@ -181,7 +181,7 @@ TEMPLATES = [
 _database_url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'casemgr.sqlite3'}")
 try:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
-except Exception as exc:  # dj-database-url raises several types for a bad URL
+except Exception as exc:  # noqa: BLE001 - dj-database-url raises several types for a bad URL
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process, the worker and beat share the file.

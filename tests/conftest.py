@@ -39,7 +39,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"casemgr: database {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')}, redis {redis}, CI={IN_CI}"]
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     count = getattr(config, "_casemgr_pg_deselected", 0)
     if count:
         terminalreporter.write_line(
@@ -58,7 +58,7 @@ def require_service(name: str, available: bool, how: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path_factory) -> None:  # noqa: ANN001
+def _test_settings(settings, tmp_path_factory) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "http://testserver"
@@ -66,7 +66,7 @@ def _test_settings(settings, tmp_path_factory) -> None:  # noqa: ANN001
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery(settings) -> Iterator[None]:  # noqa: ANN001
+def _eager_celery(settings) -> Iterator[None]:
     """Tasks run inline in tests unless a test starts a real worker."""
     from casemgr.celery import app
 
@@ -77,7 +77,7 @@ def _eager_celery(settings) -> Iterator[None]:  # noqa: ANN001
 
 
 @pytest.fixture(autouse=True)
-def _private_evidence_folder(settings, tmp_path) -> None:  # noqa: ANN001
+def _private_evidence_folder(settings, tmp_path) -> None:
     if settings.STORAGES["evidence"]["BACKEND"].endswith("FileSystemStorage"):
         settings.STORAGES = {
             **settings.STORAGES,
@@ -94,65 +94,65 @@ def is_postgres() -> bool:
 
 
 @pytest.fixture
-def customer(db):  # noqa: ANN001, ANN201
+def customer(db):
     return factories.UserFactory(username="carla", email="carla@acme.example")
 
 
 @pytest.fixture
-def account(customer):  # noqa: ANN001, ANN201
+def account(customer):
     return factories.AccountFactory(name="Acme Logistics", owner=customer)
 
 
 @pytest.fixture
-def teammate(account):  # noqa: ANN001, ANN201
+def teammate(account):
     user = factories.UserFactory(username="tom", email="tom@acme.example")
     account.members.add(user)
     return user
 
 
 @pytest.fixture
-def outsider(db):  # noqa: ANN001, ANN201
+def outsider(db):
     user = factories.UserFactory(username="oscar", email="oscar@other.example")
     factories.AccountFactory(name="Other Corp", owner=user)
     return user
 
 
 @pytest.fixture
-def agent(db):  # noqa: ANN001, ANN201
+def agent(db):
     return factories.StaffFactory(username="alice", email="alice@desk.example", groups=[ACCOUNTS_TEAM])
 
 
 @pytest.fixture
-def agent2(db):  # noqa: ANN001, ANN201
+def agent2(db):
     return factories.StaffFactory(username="arthur", email="arthur@desk.example", groups=[ACCOUNTS_TEAM])
 
 
 @pytest.fixture
-def senior(db):  # noqa: ANN001, ANN201
+def senior(db):
     return factories.StaffFactory(
         username="sam", email="sam@desk.example", groups=[ACCOUNTS_TEAM, SENIOR_REVIEWERS]
     )
 
 
 @pytest.fixture
-def senior2(db):  # noqa: ANN001, ANN201
+def senior2(db):
     return factories.StaffFactory(
         username="sofia", email="sofia@desk.example", groups=[ACCOUNTS_TEAM, SENIOR_REVIEWERS]
     )
 
 
 @pytest.fixture
-def manager(db):  # noqa: ANN001, ANN201
+def manager(db):
     return factories.StaffFactory(username="maria", email="maria@desk.example", groups=[MANAGERS])
 
 
 @pytest.fixture
-def compliance(db):  # noqa: ANN001, ANN201
+def compliance(db):
     return factories.StaffFactory(username="colin", email="colin@desk.example", groups=[COMPLIANCE])
 
 
 @pytest.fixture
-def restriction(account):  # noqa: ANN001, ANN201
+def restriction(account):
     return factories.RestrictionFactory(account=account, kind="sms_blocked", source="signup_risk")
 
 
@@ -160,26 +160,26 @@ def restriction(account):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def draft(account, customer):  # noqa: ANN001, ANN201
+def draft(account, customer):
     return factories.draft_for(account, customer)
 
 
 @pytest.fixture
-def submitted_request(draft, customer):  # noqa: ANN001, ANN201
+def submitted_request(draft, customer):
     from tickets.services import request_submit
 
     return request_submit(request_id=draft.pk, actor=customer)
 
 
 @pytest.fixture
-def request_in_review(submitted_request, agent):  # noqa: ANN001, ANN201
+def request_in_review(submitted_request, agent):
     from tickets.services import request_claim
 
     return request_claim(request_id=submitted_request.pk, actor=agent)
 
 
 @pytest.fixture
-def awaiting_customer_request(request_in_review, agent):  # noqa: ANN001, ANN201
+def awaiting_customer_request(request_in_review, agent):
     from tickets.services import request_request_info
 
     return request_request_info(
@@ -188,7 +188,7 @@ def awaiting_customer_request(request_in_review, agent):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def rejected_request(request_in_review, agent):  # noqa: ANN001, ANN201
+def rejected_request(request_in_review, agent):
     from tickets.services import request_reject
 
     return request_reject(
@@ -197,7 +197,7 @@ def rejected_request(request_in_review, agent):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def reevaluation_requested_request(rejected_request, customer):  # noqa: ANN001, ANN201
+def reevaluation_requested_request(rejected_request, customer):
     from tickets.services import request_request_reevaluation
 
     return request_request_reevaluation(
@@ -206,14 +206,14 @@ def reevaluation_requested_request(rejected_request, customer):  # noqa: ANN001,
 
 
 @pytest.fixture
-def request_in_reevaluation(reevaluation_requested_request, senior):  # noqa: ANN001, ANN201
+def request_in_reevaluation(reevaluation_requested_request, senior):
     from tickets.services import request_claim_reevaluation
 
     return request_claim_reevaluation(request_id=reevaluation_requested_request.pk, actor=senior)
 
 
 @pytest.fixture
-def approved_request(request_in_review, agent, restriction):  # noqa: ANN001, ANN201
+def approved_request(request_in_review, agent, restriction):
     from tickets.services import request_approve
 
     return request_approve(request_id=request_in_review.pk, actor=agent, lift=[restriction.pk], message="Welcome back.")

@@ -11,7 +11,9 @@ def test_a_complete_draft_can_be_submitted_and_claimed(request_in_review, agent)
     assert request_in_review.reference.startswith("RR-")
 
 
-def test_the_whole_lifecycle_runs_through_services(awaiting_customer_request, customer, agent, senior, mailoutbox, django_capture_on_commit_callbacks) -> None:
+def test_the_whole_lifecycle_runs_through_services(
+    awaiting_customer_request, customer, agent, senior, django_capture_on_commit_callbacks
+) -> None:
     req = services.request_provide_info(request_id=awaiting_customer_request.pk, actor=customer, message="Here it is.")
     req = services.request_reject(request_id=req.pk, actor=agent, reason_code="other", note="internal")
     assert req.state == State.REJECTED

@@ -78,7 +78,7 @@ def seed_demo(write: Callable[[str], None] = print) -> dict[str, Any]:
     if not Account.objects.filter(name="Acme Logistics").exists():
         _seed_accounts_and_requests(people)
 
-    write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, name, groups, superuser in STAFF:
         role = "superuser" if superuser else ", ".join(groups)
         write(f"  {username:<8} {name:<18} staff: {role}")
@@ -125,14 +125,19 @@ def _seed_accounts_and_requests(people: dict[str, Any]) -> None:
 
     # A draft, and fresh, at-risk, overdue and breached submissions.
     make(acme, carla, 0.2, company_name="Acme Logistics LLC (draft)")
-    for days_ago, name in [(0.5, "Acme fresh"), (6, "Acme at risk"), (8, "Acme overdue"), (12, "Acme breached")]:
+    # Submitted so many business days ago that each shows its SLA status now.
+    for business_days_ago, name in [(0.5, "Acme fresh"), (4.5, "Acme at risk"), (6, "Acme overdue"), (8, "Acme breached")]:
+        submitted_at = sla.add_business_time(now, -business_days_ago * sla.DAY_SECONDS)
+        days_ago = (now - submitted_at).total_seconds() / sla.DAY_SECONDS
         r = make(acme, carla, days_ago + 0.1, company_name=name)
         step(days_ago, services.request_submit, request_id=r.pk, actor=carla)
     # In review, claimed by Alice; and one by Arthur with a shortener in its sample (a screening flag).
-    r = make(pizza, isaac, 3.1, company_name="Pizza Co", sample_message="Pizza Co: 2-for-1 today! bit.ly/pz2 STOP to opt out")
+    pizza_sample = "Pizza Co: 2-for-1 today! bit.ly/pz2 STOP to opt out"
+    r = make(pizza, isaac, 3.1, company_name="Pizza Co", sample_message=pizza_sample)
     step(3, services.request_submit, request_id=r.pk, actor=isaac)
     step(2.5, services.request_claim, request_id=r.pk, actor=alice)
-    r = make(clinic, isaac, 4.1, company_name="City Clinic", use_case="notifications", services=["voice"], sample_message="")
+    r = make(clinic, isaac, 4.1, company_name="City Clinic", use_case="notifications", services=["voice"],
+             sample_message="")
     step(4, services.request_submit, request_id=r.pk, actor=isaac)
     step(3.8, services.request_claim, request_id=r.pk, actor=arthur)
     # Awaiting the customer.
@@ -231,7 +236,7 @@ def bulk_requests(count: int, *, batch_size: int = 5000, seed: int = 42, write: 
                 # Half-hour slots, so deadlines (the slow part) repeat and can be cached.
                 submitted = slot_base - timedelta(minutes=30 * rng.randint(1, 365 * 48))
                 if submitted not in deadlines:
-                    deadlines[submitted] = sla._deadlines(submitted, 0.0)  # noqa: SLF001
+                    deadlines[submitted] = sla._deadlines(submitted, 0.0)
                 at_risk, target, breach = deadlines[submitted]
                 decided = submitted + timedelta(hours=rng.randint(4, 24 * 12))
                 open_ = state in OPEN_BULK

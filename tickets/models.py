@@ -376,6 +376,9 @@ class ReferenceCounter(models.Model):
     year = models.PositiveIntegerField(primary_key=True)
     last_number = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
 
 class Message(models.Model):
     request = models.ForeignKey(ReassessmentRequest, on_delete=models.CASCADE, related_name="messages")

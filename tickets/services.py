@@ -384,7 +384,7 @@ def _clean_lift(req: ReassessmentRequest, lift: Any) -> list[Restriction]:
     if lift in (None, ""):
         return []
     if not isinstance(lift, (list, tuple, set)) or not all(
-        isinstance(item, int) and not isinstance(item, bool) or (isinstance(item, str) and item.isdigit())
+        (isinstance(item, int) and not isinstance(item, bool)) or (isinstance(item, str) and item.isdigit())
         for item in lift
     ):
         raise InvalidInput({"lift": ["Give the ids of the restrictions to lift, as a list of numbers."]})
@@ -404,7 +404,9 @@ def _clean_lift(req: ReassessmentRequest, lift: Any) -> list[Restriction]:
 
 
 @transaction.atomic
-def request_approve(*, request_id: int, actor: Any, lift: Iterable[int] | None = None, message: str = "") -> ReassessmentRequest:
+def request_approve(
+    *, request_id: int, actor: Any, lift: Iterable[int] | None = None, message: str = ""
+) -> ReassessmentRequest:
     """Approve; lifts the chosen restrictions in the same transaction (outcome `lifted` when none
     stays active, else `limited`). The optional message is shown to the customer."""
     req = _lock(request_id)

@@ -69,7 +69,7 @@ def clean_details(data: dict[str, Any]) -> tuple[dict[str, Any], Errors]:
     return cleaned, errors
 
 
-def _text(field: str, label: str):  # noqa: ANN202 - a small factory of cleaners
+def _text(field: str, label: str):
     def clean(value: Any) -> str:
         if value is None:
             return ""
@@ -150,10 +150,8 @@ def _clean_countries(value: Any) -> list[str]:
         else:
             unknown.append(item.strip())
     if unknown:
-        raise ValidationError(
-            f"{', '.join(unknown)} {'is not an ISO 3166-1 country code' if len(unknown) == 1 else 'are not ISO 3166-1 country codes'}"
-            " (use two letters, e.g. US, GB, IN)."
-        )
+        verb = "is not an ISO 3166-1 country code" if len(unknown) == 1 else "are not ISO 3166-1 country codes"
+        raise ValidationError(f"{', '.join(unknown)} {verb} (use two letters, e.g. US, GB, IN).")
     return codes
 
 
