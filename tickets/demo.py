@@ -126,7 +126,8 @@ def _seed_accounts_and_requests(people: dict[str, Any]) -> None:
     # A draft, and fresh, at-risk, overdue and breached submissions.
     make(acme, carla, 0.2, company_name="Acme Logistics LLC (draft)")
     # Submitted so many business days ago that each shows its SLA status now.
-    for business_days_ago, name in [(0.5, "Acme fresh"), (4.5, "Acme at risk"), (6, "Acme overdue"), (8, "Acme breached")]:
+    statuses = [(0.5, "Acme fresh"), (4.5, "Acme at risk"), (6, "Acme overdue"), (8, "Acme breached")]
+    for business_days_ago, name in statuses:
         submitted_at = sla.add_business_time(now, -business_days_ago * sla.DAY_SECONDS)
         days_ago = (now - submitted_at).total_seconds() / sla.DAY_SECONDS
         r = make(acme, carla, days_ago + 0.1, company_name=name)
