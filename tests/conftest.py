@@ -9,6 +9,7 @@ Situations: `draft`, `submitted_request`, `request_in_review`, `awaiting_custome
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -63,6 +64,10 @@ def _test_settings(settings, tmp_path_factory) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "http://testserver"
     settings.AXES_ENABLED = False
+    # A private in-memory cache per test: throttle counters and the like never leak between tests
+    # (with REDIS_URL set, the default cache would otherwise be the shared Redis).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"casemgr-test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture(autouse=True)
