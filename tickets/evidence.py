@@ -226,7 +226,7 @@ def evidence_add_file(*, request_id: int, actor: Any, kind: str, upload: Any, na
     key = f"{request_id}/{secrets.token_hex(16)}{file_type.extensions[0]}"
     try:
         stored_key = storage.save(key, File(io.BytesIO(data), name=key))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any storage backend failure
         logger.error("evidence storage failed for request %s: %s", request_id, exc)
         raise EvidenceStorageError("The file could not be stored right now. Nothing was saved; please try again.") from exc
 

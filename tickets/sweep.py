@@ -135,7 +135,7 @@ def fire_event_batch(*, now: datetime, batch_size: int, result: SweepResult, rec
     return True
 
 
-def _run_system_transitions(queryset, service, batch_size: int) -> int:
+def _run_system_transitions(queryset, service, batch_size: int) -> int:  # noqa: ANN001
     done = 0
     while True:
         with transaction.atomic():
