@@ -237,7 +237,7 @@ def bulk_requests(count: int, *, batch_size: int = 5000, seed: int = 42, write: 
                 # Half-hour slots, so deadlines (the slow part) repeat and can be cached.
                 submitted = slot_base - timedelta(minutes=30 * rng.randint(1, 365 * 48))
                 if submitted not in deadlines:
-                    deadlines[submitted] = sla._deadlines(submitted, 0.0)
+                    deadlines[submitted] = sla._deadlines(submitted, 0.0)  # noqa: SLF001
                 at_risk, target, breach = deadlines[submitted]
                 decided = submitted + timedelta(hours=rng.randint(4, 24 * 12))
                 open_ = state in OPEN_BULK
