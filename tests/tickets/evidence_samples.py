@@ -73,13 +73,16 @@ def webp_bytes(seed: int = 0, size: tuple[int, int] = (120, 80)) -> bytes:
 
 # Windows PE: "MZ", a DOS stub and the "PE\0\0" signature at the offset e_lfanew names.
 EXE_BYTES = (
-    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 44 + b"\x80\x00\x00\x00"
-    + b"This program cannot be run in DOS mode.\r\r\n$".ljust(64, b"\x00") + b"PE\x00\x00\x4c\x01" + b"\x00" * 200
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+    + b"\x00" * 44
+    + b"\x80\x00\x00\x00"
+    + b"This program cannot be run in DOS mode.\r\r\n$".ljust(64, b"\x00")
+    + b"PE\x00\x00\x4c\x01"
+    + b"\x00" * 200
 )
 ELF_BYTES = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00\x01\x00\x00\x00" + b"\x00" * 200
 HTML_BYTES = (
-    b"<!DOCTYPE html><html><body>"
-    b"<script>fetch('/api/v1/me/').then(r=>r.text()).then(alert)</script></body></html>"
+    b"<!DOCTYPE html><html><body><script>fetch('/api/v1/me/').then(r=>r.text()).then(alert)</script></body></html>"
 )
 SVG_BYTES = (
     b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
