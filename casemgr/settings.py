@@ -240,9 +240,19 @@ AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "us-east-1")
 EVIDENCE_SIGNED_URL_SECONDS = env_int("EVIDENCE_SIGNED_URL_SECONDS", 300, minimum=1)
 
 if EVIDENCE_S3_BUCKET:
+    from botocore.config import Config as _BotoConfig
+
     _evidence_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
+            # Signature v4 (v2 query signing is deprecated and refused by newer regions); short
+            # timeouts and few retries, so an outage is a clear error in seconds, not a hung upload.
+            "client_config": _BotoConfig(
+                signature_version="s3v4",
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
             "bucket_name": EVIDENCE_S3_BUCKET,
             "endpoint_url": AWS_S3_ENDPOINT_URL,
             "region_name": AWS_S3_REGION_NAME,
