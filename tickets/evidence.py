@@ -336,7 +336,8 @@ def _check_limits(req: ReassessmentRequest, *, field: str, what: str, size: int)
     if count >= settings.EVIDENCE_MAX_ITEMS:
         raise InvalidInput(
             {field: [f"{what} was not added: a request can have at most {settings.EVIDENCE_MAX_ITEMS} "
-                     f"evidence items, and this one already has {count}."]}
+                     f"evidence item{'s' if settings.EVIDENCE_MAX_ITEMS != 1 else ''}, "
+                     f"and this one already has {count}."]}
         )
     limit = settings.EVIDENCE_MAX_REQUEST_BYTES
     if total + size > limit:

@@ -670,3 +670,61 @@ def test_the_orphan_sweep_removes_only_old_unreferenced_objects(draft, customer,
 
 def test_the_orphan_sweep_copes_with_an_empty_store(db, evidence_root) -> None:
     assert evidence_remove_orphans() == []
+
+
+# --- concurrency (PostgreSQL row locks) -------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("race", ["same-file", "last-free-slot"])
+def test_two_concurrent_uploads_cannot_both_win_and_the_loser_leaves_no_file(
+    draft, customer, evidence_root, settings, monkeypatch, race
+) -> None:
+    import threading
+
+    from django.db import connection
+
+    from tickets.models import evidence_storage
+
+    if race == "last-free-slot":
+        settings.EVIDENCE_MAX_ITEMS = 1
+    storage = evidence_storage()
+    real_save = storage.save
+    both_stored = threading.Barrier(2, timeout=30)
+
+    def save_and_wait(name, content, **kwargs):
+        # Both uploads pass the cheap checks and store their object before either records it.
+        key = real_save(name, content, **kwargs)
+        both_stored.wait()
+        return key
+
+    monkeypatch.setattr(storage, "save", save_and_wait)
+    payloads = (
+        [samples.pdf_bytes(seed=40)] * 2
+        if race == "same-file"
+        else [samples.pdf_bytes(seed=41), samples.pdf_bytes(seed=42)]
+    )
+    outcomes: list[object] = []
+
+    def upload(data: bytes, name: str) -> None:
+        try:
+            outcomes.append(add_file(draft, customer, name, data))
+        except InvalidInput as refused:
+            outcomes.append(refused)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload, args=(data, f"{i}.pdf")) for i, data in enumerate(payloads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    winners = [o for o in outcomes if isinstance(o, Evidence)]
+    losers = [o for o in outcomes if isinstance(o, InvalidInput)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    expected = "already attached" if race == "same-file" else "at most 1 evidence item,"
+    assert expected in losers[0].errors["file"][0]
+    assert stored_files(evidence_root) == [winners[0].file.name]
+    assert Evidence.objects.filter(request=draft).count() == 1
