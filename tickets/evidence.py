@@ -237,6 +237,9 @@ def _image_problem(kind: FileType, data: bytes) -> str | None:
                 image.verify()
             with Image.open(io.BytesIO(data), formats=[kind.pillow_format]) as image:
                 image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard fired while reading the header (far above our limit).
+        return f"is too large: more than {MAX_IMAGE_PIXELS:,} pixels"
     except Exception:  # noqa: BLE001 - any decoder error means "does not parse"
         return broken
     return None
@@ -401,7 +404,11 @@ def evidence_add_file(*, request_id: int, actor: Any, kind: str, upload: Any, na
 
     Raises InvalidInput ({"kind"|"file": [...]}, naming the file and the reason), RequestNotFound
     (outsiders), ActorNotAllowed (staff), StateConflict (final request) or EvidenceStorageError
-    (storage unreachable). Whenever it raises, nothing is recorded and no stored object is left."""
+    (storage unreachable). Whenever it raises, nothing is recorded and no stored object is left.
+
+    Call it outside a transaction where you can: it stores the file before its own short
+    transaction. A caller's outer transaction that rolls back later leaves the object behind,
+    for `evidence_remove_orphans` to delete."""
     kind = _validate_kind(kind)
     clean_name = sanitize_filename(name if name is not None else getattr(upload, "name", ""))
     req = _request_for_evidence(request_id, actor, lock=False)

@@ -728,3 +728,35 @@ def test_two_concurrent_uploads_cannot_both_win_and_the_loser_leaves_no_file(
     assert expected in losers[0].errors["file"][0]
     assert stored_files(evidence_root) == [winners[0].file.name]
     assert Evidence.objects.filter(request=draft).count() == 1
+
+
+def test_a_decompression_bomb_is_refused_as_too_large(draft, customer, evidence_root) -> None:
+    from PIL import Image
+
+    # 400 megapixels of one colour: a few hundred KB on disk, over a gigabyte once decoded.
+    buffer = io.BytesIO()
+    Image.new("L", (20_000, 20_000)).save(buffer, "PNG")
+    with pytest.raises(InvalidInput) as excinfo:
+        add_file(draft, customer, "bomb.png", buffer.getvalue())
+    assert refusal(excinfo) == "“bomb.png” is too large: more than 50,000,000 pixels."
+    assert_nothing_recorded(draft, evidence_root)
+
+
+def test_the_orphan_command_reports_what_it_removed(draft, customer, evidence_root) -> None:
+    from django.core.management import call_command
+
+    add_file(draft, customer, "kept.pdf", samples.pdf_bytes(seed=32))
+    orphan = evidence_root / str(draft.pk) / ("d" * 32 + ".png")
+    orphan.write_bytes(b"\x89PNG left behind")
+    three_hours_ago = time.time() - 3 * 3600
+    os.utime(orphan, (three_hours_ago, three_hours_ago))
+    out = io.StringIO()
+
+    call_command("evidence_remove_orphans", "--older-than-minutes", "120", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        f"removed {draft.pk}/{'d' * 32}.png",
+        "Removed 1 orphaned evidence object(s).",
+    ]
+    assert not orphan.exists()
+    assert len(stored_files(evidence_root)) == 1
