@@ -267,7 +267,13 @@ if EVIDENCE_S3_BUCKET:
 else:
     _evidence_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(EVIDENCE_ROOT), "base_url": None},
+        # Readable by the app's own user only.
+        "OPTIONS": {
+            "location": str(EVIDENCE_ROOT),
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
     }
 
 STORAGES = {
@@ -287,6 +293,12 @@ EVIDENCE_MAX_ITEMS = env_int("EVIDENCE_MAX_ITEMS", 20, minimum=1)
 EVIDENCE_MAX_REQUEST_BYTES = env_int("EVIDENCE_MAX_REQUEST_BYTES", 50 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The evidence handler first: an oversized upload is counted, not spooled to disk.
+FILE_UPLOAD_HANDLERS = [
+    "tickets.evidence.EvidenceUploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- mail -----------------------------------------------------------------------------------
 

@@ -34,6 +34,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
@@ -385,6 +387,32 @@ def _read_upload(upload: Any, clean_name: str) -> bytes:
         data = data.encode()
     _check_size(clean_name, len(data))
     return bytes(data)
+
+
+class EvidenceUploadLimitHandler(FileUploadHandler):
+    """First of FILE_UPLOAD_HANDLERS: once an uploaded file passes EVIDENCE_MAX_FILE_BYTES, the
+    rest of its bytes are counted but kept nowhere (neither memory nor a temporary file), and the
+    view receives an empty stand-in that carries the real size, so `evidence_add_file` refuses it
+    with the usual message naming the file. Without it Django would spool any size to disk."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+        self.oversized = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > settings.EVIDENCE_MAX_FILE_BYTES:
+            self.oversized = True
+            return None  # the next handlers get nothing more of this file
+        return raw_data
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        if not self.oversized:
+            return None  # the memory or temporary-file handler completes it as usual
+        return UploadedFile(
+            file=io.BytesIO(), name=self.file_name, content_type=self.content_type, size=self.received
+        )
 
 
 def _discard(storage: Any, key: str) -> None:

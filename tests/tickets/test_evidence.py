@@ -760,3 +760,64 @@ def test_the_orphan_command_reports_what_it_removed(draft, customer, evidence_ro
     ]
     assert not orphan.exists()
     assert len(stored_files(evidence_root)) == 1
+
+
+# --- uploads as Django receives them -----------------------------------------------------------------
+
+
+def _parse_multipart(data: bytes, name: str):
+    """request.FILES["file"] of a real multipart body, parsed with the configured upload handlers."""
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/upload/", {"kind": "other", "file": samples.upload(name, data)})
+    return request.FILES["file"]
+
+
+def test_an_oversized_multipart_upload_is_counted_not_kept_and_refused_with_its_size(
+    draft, customer, evidence_root, settings
+) -> None:
+    settings.EVIDENCE_MAX_FILE_BYTES = 64 * 1024
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024  # past this Django would spool to a temporary file
+    data = samples.pdf_bytes(seed=33) + b"\n%" + os.urandom(200 * 1024)  # ~200 KB
+
+    received = _parse_multipart(data, "scan.pdf")
+
+    assert received.size == len(data)
+    assert received.read() == b""  # nothing of it was kept, in memory or on disk
+    with pytest.raises(InvalidInput) as excinfo:
+        evidence_add_file(request_id=draft.pk, actor=customer, kind="other", upload=received)
+    assert refusal(excinfo) == (
+        f"“scan.pdf” is {evidence_module._human_size(len(data))}, over the 64 KB limit for one file."
+    )
+    assert_nothing_recorded(draft, evidence_root)
+
+
+@pytest.mark.parametrize("size_kb", [4, 40])  # in memory, and spooled to a temporary file
+def test_a_multipart_upload_within_the_limit_is_accepted(draft, customer, settings, size_kb) -> None:
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
+    from PIL import Image
+
+    side = {4: 24, 40: 120}[size_kb]
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(buffer, "PNG")
+    received = _parse_multipart(buffer.getvalue(), "photo.png")
+    evidence = evidence_add_file(request_id=draft.pk, actor=customer, kind="app_screenshot", upload=received)
+    assert evidence.size == len(buffer.getvalue())
+
+
+def test_the_configured_local_folder_keeps_files_readable_by_the_app_user_only(tmp_path, monkeypatch) -> None:
+    import runpy
+    import stat
+
+    from django.core.files.base import ContentFile
+    from django.utils.module_loading import import_string
+
+    monkeypatch.delenv("EVIDENCE_S3_BUCKET", raising=False)  # the default: a local folder
+    configured = runpy.run_path(str(Path(__file__).resolve().parents[2] / "casemgr" / "settings.py"))
+    options = {**configured["STORAGES"]["evidence"]["OPTIONS"], "location": str(tmp_path / "evidence")}
+    storage = import_string(configured["STORAGES"]["evidence"]["BACKEND"])(**options)
+
+    key = storage.save("12/" + "e" * 32 + ".pdf", ContentFile(b"%PDF-private"))
+
+    assert stat.S_IMODE((tmp_path / "evidence" / key).stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "evidence" / "12").stat().st_mode) == 0o700
