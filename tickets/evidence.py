@@ -346,9 +346,10 @@ def _check_limits(req: ReassessmentRequest, *, field: str, what: str, size: int)
         )
     limit = settings.EVIDENCE_MAX_REQUEST_BYTES
     if total + size > limit:
+        this_one = f" and the file is {_human_size(size)}" if size else ""
         raise InvalidInput(
             {field: [f"{what} was not added: the evidence of one request can total at most {_human_size(limit)}; "
-                     f"this request has {_human_size(total)} and the file is {_human_size(size)}."]}
+                     f"this request has {_human_size(total)}{this_one}."]}
         )
 
 
