@@ -113,6 +113,10 @@ def _looks_like(head: bytes) -> str:
         return " It looks like a ZIP archive or an Office document; save it as PDF instead."
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return " It looks like an old Office document; save it as PDF instead."
+    if head[4:8] == b"ftyp" and head[8:12] in {b"heic", b"heix", b"mif1", b"msf1", b"hevc", b"avif"}:
+        return " It looks like an HEIC/AVIF photo (the iPhone default); export it as JPEG instead."
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return " It looks like a TIFF scan; save it as PDF or PNG instead."
     if head.startswith((b"GIF87a", b"GIF89a")):
         return " It looks like a GIF image; save it as PNG instead."
     return ""

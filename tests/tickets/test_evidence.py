@@ -232,6 +232,13 @@ REFUSED_FILES = [
         id="gif",
     ),
     pytest.param(
+        "IMG_0001.jpg",
+        lambda: b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64,
+        ["“IMG_0001.jpg”", "HEIC", "export it as JPEG"],
+        id="iphone-heic-named-jpg",
+    ),
+    pytest.param("scan.pdf", lambda: b"II*\x00" + b"\x00" * 64, ["“scan.pdf”", "TIFF"], id="tiff-named-pdf"),
+    pytest.param(
         "passwd",
         lambda: b"root:x:0:0:root:/root:/bin/bash\n",
         ["“passwd”", "not a PDF, PNG, JPEG or WEBP"],
