@@ -240,9 +240,19 @@ AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "us-east-1")
 EVIDENCE_SIGNED_URL_SECONDS = env_int("EVIDENCE_SIGNED_URL_SECONDS", 300, minimum=1)
 
 if EVIDENCE_S3_BUCKET:
+    from botocore.config import Config as _BotoConfig
+
     _evidence_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
+            # Signature v4 (v2 query signing is deprecated and refused by newer regions); short
+            # timeouts and few retries, so an outage is a clear error in seconds, not a hung upload.
+            "client_config": _BotoConfig(
+                signature_version="s3v4",
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
             "bucket_name": EVIDENCE_S3_BUCKET,
             "endpoint_url": AWS_S3_ENDPOINT_URL,
             "region_name": AWS_S3_REGION_NAME,
@@ -257,7 +267,13 @@ if EVIDENCE_S3_BUCKET:
 else:
     _evidence_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(EVIDENCE_ROOT), "base_url": None},
+        # Readable by the app's own user only.
+        "OPTIONS": {
+            "location": str(EVIDENCE_ROOT),
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
     }
 
 STORAGES = {
@@ -277,6 +293,12 @@ EVIDENCE_MAX_ITEMS = env_int("EVIDENCE_MAX_ITEMS", 20, minimum=1)
 EVIDENCE_MAX_REQUEST_BYTES = env_int("EVIDENCE_MAX_REQUEST_BYTES", 50 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The evidence handler first: an oversized upload is counted, not spooled to disk.
+FILE_UPLOAD_HANDLERS = [
+    "tickets.evidence.EvidenceUploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- mail -----------------------------------------------------------------------------------
 
