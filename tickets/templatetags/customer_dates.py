@@ -37,7 +37,7 @@ def customer_datetime(value: datetime | None) -> str:
 
 @register.filter
 def customer_short(value: datetime | None) -> str:
-    """'30 Nov 2026, 2:05 p.m.' for timelines and lists."""
+    """'30 Nov 2026, 14:05' for timelines and lists."""
     if not value:
         return ""
-    return date_format(_local(value), "j M Y, P")
+    return date_format(_local(value), "j M Y, H:i")
