@@ -26,9 +26,9 @@ def restriction_alerts(request: HttpRequest) -> dict[str, Any]:
         if not accounts:
             return []
         return list(
-            Restriction.objects.filter(
-                account_id__in=[a.pk for a in accounts], status=Restriction.Status.ACTIVE
-            ).select_related("account").order_by("account__name", "-applied_at", "-pk")
+            Restriction.objects.filter(account_id__in=[a.pk for a in accounts], status=Restriction.Status.ACTIVE)
+            .select_related("account")
+            .order_by("account__name", "-applied_at", "-pk")
         )
 
     return {

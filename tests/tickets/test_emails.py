@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 CUSTOMER = ["carla@acme.example"]
 
 
-def only(mailoutbox, kind_subject_start: str):  # noqa: ANN001, ANN201
+def only(mailoutbox, kind_subject_start: str):
     """The one email whose subject starts with this text, after a second delivery pass."""
     notifications.deliver_pending()
     found = [m for m in mailoutbox if m.subject.startswith(kind_subject_start)]
@@ -32,13 +32,13 @@ def only(mailoutbox, kind_subject_start: str):  # noqa: ANN001, ANN201
     return found[0]
 
 
-def html_of(message) -> str:  # noqa: ANN001
+def html_of(message) -> str:
     (html, mimetype), *_ = message.alternatives
     assert mimetype == "text/html"
     return html
 
 
-def assert_no_internal_data(message, *secrets: str) -> None:  # noqa: ANN001
+def assert_no_internal_data(message, *secrets: str) -> None:
     for part in (message.subject, message.body, html_of(message)):
         for secret in secrets:
             assert secret not in part
@@ -139,7 +139,9 @@ def test_approval_lists_the_lifted_restrictions(
     request_in_review, agent, restriction, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_approve(request_id=request_in_review.pk, actor=agent, lift=[restriction.pk], message="Welcome.")
+        services.request_approve(
+            request_id=request_in_review.pk, actor=agent, lift=[restriction.pk], message="Welcome."
+        )
     email = only(mailoutbox, "Your reassessment request")
     assert email.subject == f"Your reassessment request {request_in_review.reference} was approved"
     assert email.to == CUSTOMER

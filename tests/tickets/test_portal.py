@@ -22,7 +22,7 @@ def detail_url(req: ReassessmentRequest) -> str:
     return reverse("portal:request_detail", args=[req.reference])
 
 
-def text_of(response) -> str:  # noqa: ANN001
+def text_of(response) -> str:
     return response.content.decode()
 
 
@@ -138,7 +138,7 @@ def test_alert_never_shows_another_accounts_restrictions(client, customer, accou
 
 
 @pytest.fixture
-def isv_user(db):  # noqa: ANN001, ANN201
+def isv_user(db):
     user = factories.UserFactory(username="isaac", email="isaac@isv.example")
     main = factories.AccountFactory(name="Isaac ISV", owner=user, is_isv=True)
     brand = factories.AccountFactory(name="Brand B", owner=user, parent=main)
@@ -159,7 +159,7 @@ def test_user_in_several_accounts_switches_between_their_own_accounts(client, is
 
 
 def test_switcher_refuses_an_account_the_user_does_not_belong_to(client, isv_user, outsider) -> None:
-    user, main, brand = isv_user
+    user, _main, _brand = isv_user
     foreign = outsider.owned_accounts.get()
     client.force_login(user)
     response = client.post(reverse("portal:switch_account"), {"account": foreign.pk}, follow=True)
@@ -168,7 +168,7 @@ def test_switcher_refuses_an_account_the_user_does_not_belong_to(client, isv_use
 
 
 def test_requests_are_filed_for_the_current_account(client, isv_user) -> None:
-    user, main, brand = isv_user
+    user, main, _brand = isv_user
     client.force_login(user)
     client.post(reverse("portal:switch_account"), {"account": main.pk})
     client.post(reverse("portal:request_new"), form_payload())
@@ -346,8 +346,11 @@ def test_several_files_upload_in_one_plain_multipart_post(client, customer, draf
     client.force_login(customer)
     response = client.post(
         reverse("portal:evidence_add", args=[draft.reference]),
-        {"kind": "certificate_of_incorporation", "files": [pdf_upload(), png_upload()],
-         "next": reverse("portal:request_edit", args=[draft.reference])},
+        {
+            "kind": "certificate_of_incorporation",
+            "files": [pdf_upload(), png_upload()],
+            "next": reverse("portal:request_edit", args=[draft.reference]),
+        },
     )
     assert response.status_code == 302
     assert sorted(draft.evidence.values_list("original_name", flat=True)) == ["card.png", "certificate.pdf"]
@@ -428,9 +431,7 @@ def test_request_page_shows_plain_timeline_and_expected_date(client, customer, r
     assert "alice" not in page  # the assignee's username
 
 
-def test_information_request_shows_the_question_and_the_reply_form(
-    client, customer, awaiting_customer_request
-) -> None:
+def test_information_request_shows_the_question_and_the_reply_form(client, customer, awaiting_customer_request) -> None:
     client.force_login(customer)
     page = text_of(client.get(detail_url(awaiting_customer_request)))
     assert "Please send your certificate of incorporation." in page
@@ -441,7 +442,9 @@ def test_information_request_shows_the_question_and_the_reply_form(
 
 def test_an_empty_reply_is_refused_inline(client, customer, awaiting_customer_request) -> None:
     client.force_login(customer)
-    response = client.post(reverse("portal:request_reply", args=[awaiting_customer_request.reference]), {"message": " "})
+    response = client.post(
+        reverse("portal:request_reply", args=[awaiting_customer_request.reference]), {"message": " "}
+    )
     assert response.status_code == 400
     assert "Write your answer to the accounts team." in text_of(response)
     awaiting_customer_request.refresh_from_db()
@@ -473,7 +476,9 @@ def test_customer_message_while_in_review(client, customer, request_in_review) -
 
 
 def test_internal_notes_never_show(client, customer, request_in_review, agent) -> None:
-    services.message_post(request_id=request_in_review.pk, actor=agent, body="Looks like a shell company", internal=True)
+    services.message_post(
+        request_id=request_in_review.pk, actor=agent, body="Looks like a shell company", internal=True
+    )
     services.message_post(request_id=request_in_review.pk, actor=agent, body="Thanks, we are on it.")
     client.force_login(customer)
     page = text_of(client.get(detail_url(request_in_review)))

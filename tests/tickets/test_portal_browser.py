@@ -63,7 +63,7 @@ def browser_page() -> Iterator[object]:
         assert errors == [], f"JavaScript errors: {errors}"
 
 
-def screenshot(page, name: str) -> Path:  # noqa: ANN001
+def screenshot(page, name: str) -> Path:
     """Full-page screenshots at desktop and phone width; returns the folder."""
     ARTIFACTS.mkdir(exist_ok=True)
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
@@ -73,9 +73,7 @@ def screenshot(page, name: str) -> Path:  # noqa: ANN001
     return ARTIFACTS
 
 
-def test_customer_goes_from_the_alert_to_a_final_decision(
-    browser_page, live_server, tmp_path, settings
-) -> None:
+def test_customer_goes_from_the_alert_to_a_final_decision(browser_page, live_server, tmp_path, settings) -> None:
     from playwright.sync_api import expect
 
     page = browser_page
@@ -86,9 +84,7 @@ def test_customer_goes_from_the_alert_to_a_final_decision(
     from accounts.roles import ACCOUNTS_TEAM, SENIOR_REVIEWERS
 
     agent = factories.StaffFactory(username="alice", email="alice@desk.example", groups=[ACCOUNTS_TEAM])
-    senior = factories.StaffFactory(
-        username="sam", email="sam@desk.example", groups=[ACCOUNTS_TEAM, SENIOR_REVIEWERS]
-    )
+    senior = factories.StaffFactory(username="sam", email="sam@desk.example", groups=[ACCOUNTS_TEAM, SENIOR_REVIEWERS])
 
     # Sign in.
     page.goto(f"{live_server.url}/")

@@ -26,7 +26,7 @@ CHAT_NOTE = "INTERNAL-CHAT-check-with-risk-5510"
 class CustomerView:
     """Collects the text of every page and email the customer sees."""
 
-    def __init__(self, client, mailoutbox, customer_emails: set[str]) -> None:  # noqa: ANN001
+    def __init__(self, client, mailoutbox, customer_emails: set[str]) -> None:
         self.client = client
         self.mailoutbox = mailoutbox
         self.customer_emails = customer_emails
@@ -79,7 +79,9 @@ def test_reject_then_final_rejection_leaks_nothing(
     from tickets.models import ReassessmentRequest
 
     req = ReassessmentRequest.objects.get()
-    client.post(reverse("portal:evidence_add", args=[req.reference]), {"kind": "business_card", "files": [png_upload()]})
+    client.post(
+        reverse("portal:evidence_add", args=[req.reference]), {"kind": "business_card", "files": [png_upload()]}
+    )
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("portal:request_review", args=[req.reference]))
     screen_request(request_id=req.pk)

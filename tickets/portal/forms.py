@@ -160,6 +160,15 @@ class MessageForm(forms.Form):
     )
 
 
+def general_message_form(data: Any = None) -> MessageForm:
+    """A message to the accounts team while the request is open (not an answer to a question)."""
+    form = MessageForm(data, prefix="msg")
+    form.fields["message"].label = "Write to the accounts team"
+    form.fields["message"].error_messages["required"] = "Write a message."
+    form.fields["message"].widget.attrs["rows"] = 3
+    return form
+
+
 class ReevaluationForm(forms.Form):
     details = forms.CharField(
         label="What should we know for the re-evaluation?",

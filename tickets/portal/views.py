@@ -45,6 +45,7 @@ from .forms import (
     ReevaluationForm,
     RequestDetailsForm,
     add_service_errors,
+    general_message_form,
     initial_from_request,
 )
 from .session import current_account, portal_accounts, set_current_account
@@ -152,8 +153,16 @@ def home(request: HttpRequest) -> HttpResponse:
     rows: list[dict[str, Any]] = []
     if account is not None:
         requests = ReassessmentRequest.objects.filter(account=account).only(
-            "reference", "state", "company_name", "created_at", "submitted_at", "sla_target_at", "info_due_at",
-            "reevaluation_due_at", "updated_at", "account_id",
+            "reference",
+            "state",
+            "company_name",
+            "created_at",
+            "submitted_at",
+            "sla_target_at",
+            "info_due_at",
+            "reevaluation_due_at",
+            "updated_at",
+            "account_id",
         )
         rows = [
             {"req": req, "label": _customer_label(req), "tone": STATE_TONES.get(req.state, "progress")}
@@ -455,7 +464,7 @@ def _detail_context(request: HttpRequest, req: ReassessmentRequest, **forms: Any
         "lifted": lifted,
         "still_active": still_active,
         "reply_form": forms.get("reply_form") or MessageForm(),
-        "message_form": forms.get("message_form") or MessageForm(prefix="msg"),
+        "message_form": forms.get("message_form") or general_message_form(),
         "reevaluation_form": forms.get("reevaluation_form") or ReevaluationForm(),
         "evidence_form": EvidenceUploadForm(),
         "evidence_help": EVIDENCE_HELP,
@@ -492,7 +501,7 @@ def request_reply(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def request_message(request: HttpRequest, reference: str) -> HttpResponse:
     req = _own_request(request, reference)
-    form = MessageForm(request.POST, prefix="msg")
+    form = general_message_form(request.POST)
     if form.is_valid():
         try:
             message_post(request_id=req.pk, actor=request.user, body=form.cleaned_data["message"])
