@@ -607,3 +607,31 @@ def test_another_accounts_request_is_not_found(client, outsider, awaiting_custom
 def test_teammate_sees_the_accounts_request(client, teammate, submitted_request) -> None:
     client.force_login(teammate)
     assert client.get(detail_url(submitted_request)).status_code == 200
+
+
+def test_signed_in_customer_changes_their_password(client, customer) -> None:
+    client.force_login(customer)
+    bad = client.post(reverse("password_change"), {"old_password": "wrong", "new_password1": "x", "new_password2": "y"})
+    assert bad.status_code == 200
+    assert "Please correct the fields marked below." in text_of(bad)
+    done = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "correct horse battery staple",
+            "new_password1": "another long passphrase 77",
+            "new_password2": "another long passphrase 77",
+        },
+        follow=True,
+    )
+    assert "Your password was changed" in text_of(done)
+
+
+def test_xhr_upload_success_leaves_a_note_for_the_reloaded_page(client, customer, draft) -> None:
+    client.force_login(customer)
+    client.post(
+        reverse("portal:evidence_add", args=[draft.reference]),
+        {"kind": "business_card", "files": [png_upload()]},
+        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+    )
+    page = text_of(client.get(reverse("portal:request_edit", args=[draft.reference])))
+    assert "Added: card.png." in page

@@ -203,6 +203,7 @@ def test_the_form_works_with_the_keyboard_only(browser_page, live_server) -> Non
     page.get_by_label("Username").fill("kim")
     page.get_by_label("Password").fill(PASSWORD)
     page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Your reassessment requests")).to_be_visible()
     page.goto(f"{live_server.url}/requests/new/")
     page.get_by_label("Countries you will send traffic to").focus()
     page.keyboard.type("germ")

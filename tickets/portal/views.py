@@ -389,6 +389,9 @@ def evidence_add(request: HttpRequest, reference: str) -> HttpResponse:
             else:
                 added.append(evidence.url)
     if _wants_json(request):
+        if added and not errors:
+            # The script reloads the page on success; the list and this note show what was added.
+            messages.success(request, f"Added: {', '.join(added)}.")
         return JsonResponse({"added": added, "errors": errors}, status=400 if errors and not added else 200)
     if added:
         messages.success(request, f"Added: {', '.join(added)}.")
