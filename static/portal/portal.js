@@ -36,7 +36,7 @@
       input.placeholder = "Type a country name, then press Enter";
       var listId = select.id + "_options";
       input.setAttribute("aria-controls", listId);
-      var describedBy = [select.id + "_help", select.id + "_errors"].filter(function (id) { return document.getElementById(id); });
+      var describedBy = [select.id + "_helptext", select.id + "_error"].filter(function (id) { return document.getElementById(id); });
       if (describedBy.length) input.setAttribute("aria-describedby", describedBy.join(" "));
       var list = document.createElement("ul");
       list.id = listId;

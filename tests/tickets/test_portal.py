@@ -258,7 +258,12 @@ def test_a_wrong_field_is_marked_inline_and_the_other_fields_are_saved(client, c
     page = text_of(response)
     assert "Estimated spend per month must be an amount in US dollars" in page
     assert "must be an http:// or https:// address" in page
-    assert 'id="id_estimated_monthly_spend_errors"' in page
+    assert 'id="id_estimated_monthly_spend_error"' in page
+    # Screen readers hear the message with the field: the input points at its help and its error.
+    assert (
+        'aria-invalid="true" aria-describedby="id_estimated_monthly_spend_helptext id_estimated_monthly_spend_error"'
+        in page
+    )
     req = ReassessmentRequest.objects.get()
     assert req.company_name == "Acme Logistics LLC"
     assert req.estimated_monthly_spend is None
@@ -275,7 +280,7 @@ def test_continue_to_review_with_missing_details_shows_them_next_to_the_fields(c
     page = text_of(response)
     assert "A sample message is required when SMS is among the services." in page
     assert "Choose at least one country you will send traffic to." in page
-    assert 'id="id_sample_message_errors"' in page
+    assert 'id="id_sample_message_error"' in page
 
 
 def test_use_case_other_needs_details(client, customer, draft) -> None:
@@ -324,7 +329,7 @@ def test_submitting_an_incomplete_draft_shows_the_services_errors_inline(client,
     assert response.status_code == 400
     page = text_of(response)
     assert "Enter your company website" in page
-    assert 'id="id_company_website_errors"' in page
+    assert 'id="id_company_website_error"' in page
     req.refresh_from_db()
     assert req.state == State.DRAFT
 

@@ -123,13 +123,13 @@ def test_customer_goes_from_the_alert_to_a_final_decision(browser_page, live_ser
     # The mistake is shown next to its field and announced; the rest was kept.
     errors = page.locator("#form-errors")
     expect(errors).to_contain_text("some details need correcting")
-    expect(page.locator("#id_company_website_errors")).to_contain_text("http:// or https://")
+    expect(page.locator("#id_company_website_error")).to_contain_text("http:// or https://")
     expect(page.get_by_label("Company name")).to_have_value("Acme Logistics LLC")
     expect(page.locator(".chips")).to_contain_text("Canada")
     page.get_by_label("Company website").fill("https://acme-logistics.example")
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator(".messages")).to_contain_text("Your draft is saved")
-    expect(page.locator("#id_company_website_errors")).to_have_count(0)
+    expect(page.locator("#id_company_website_error")).to_have_count(0)
 
     # Two files in one go, with progress, through XHR.
     certificate = tmp_path / "certificate.pdf"
@@ -163,7 +163,7 @@ def test_customer_goes_from_the_alert_to_a_final_decision(browser_page, live_ser
     expect(page.locator("#request-status")).to_have_text("Information requested from you")
     expect(page.locator(".messages-list")).to_contain_text("Please send your EIN.")
     page.get_by_role("button", name="Send answer").click()  # empty first: an inline error
-    expect(page.locator("#id_message_errors")).to_contain_text("Write your answer")
+    expect(page.locator("#id_message_error")).to_contain_text("Write your answer")
     page.get_by_label("Your answer").fill("Our EIN is 12-3456789.")
     page.get_by_role("button", name="Send answer").click()
     expect(page.locator(".messages")).to_contain_text("Your answer was sent")
