@@ -640,3 +640,27 @@ def test_xhr_upload_success_leaves_a_note_for_the_reloaded_page(client, customer
     )
     page = text_of(client.get(reverse("portal:request_edit", args=[draft.reference])))
     assert "Added: card.png." in page
+
+
+def test_request_page_query_count_does_not_grow_with_messages_and_evidence(
+    client, customer, request_in_review, agent
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(customer)
+    url = detail_url(request_in_review)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for number in range(6):
+        services.message_post(request_id=request_in_review.pk, actor=agent, body=f"Update {number}")
+        services.message_post(request_id=request_in_review.pk, actor=customer, body=f"Reply {number}")
+    client.post(
+        reverse("portal:evidence_add", args=[request_in_review.reference]),
+        {"kind": "other", "files": [png_upload("a.png", (1, 2, 3)), png_upload("b.png", (4, 5, 6))]},
+    )
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert "Update 5" in text_of(response)
+    assert len(many.captured_queries) <= len(few.captured_queries) + 1  # the flash message's session write
