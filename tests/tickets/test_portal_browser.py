@@ -8,7 +8,6 @@ Screenshots of the form and the request page at desktop and phone widths go to t
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,7 +214,15 @@ def test_the_form_works_with_the_keyboard_only(browser_page, live_server) -> Non
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _fresh_artifacts_note() -> None:
-    # Keep the folder (CI uploads it); only make sure it exists.
+def _restore_seeded_rows(django_db_blocker) -> Iterator[None]:
+    """A live-server test runs in a real transaction and the database is flushed after it, taking
+    the rows data migrations seeded (role groups, default screening rules) with it. Put them back
+    once this module is done, so later runs on a reused database (--reuse-db) still have them."""
     ARTIFACTS.mkdir(exist_ok=True)
-    assert shutil.which("true") is not None
+    yield
+    from django.db import connection
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents:
+        with django_db_blocker.unblock():
+            connection.creation.deserialize_db_from_string(contents)
