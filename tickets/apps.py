@@ -9,4 +9,10 @@ class TicketsConfig(AppConfig):
     verbose_name = "Reassessment requests"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from . import signals  # noqa: F401
+        from .screening_defaults import ensure_default_rules
+
+        # Data that a flush (TransactionTestCase, live-server tests) removes comes back here.
+        post_migrate.connect(ensure_default_rules, sender=self, dispatch_uid="tickets.default_screening_rules")

@@ -5,21 +5,7 @@ from __future__ import annotations
 
 from django.db import migrations
 
-KEYWORDS = {
-    "financial": ["mortgage", "loan", "payday loan", "credit repair", "debt collection", "debt relief",
-                  "debt consolidation", "cash advance", "credit score"],
-    "investment": ["stock alert", "stock tip", "crypto", "cryptocurrency", "bitcoin", "forex",
-                   "high-risk investment", "trading signal", "penny stock"],
-    "marketing": ["lead generation", "affiliate marketing", "MLM", "multi-level marketing", "network marketing"],
-    "employment": ["work from home", "job posting", "hiring now", "earn money from home", "be your own boss"],
-    "real_estate": ["real estate", "homes for sale", "property for sale", "realtor", "property management"],
-    "gambling": ["gambling", "casino", "sweepstakes", "betting", "lottery", "poker", "jackpot"],
-    "regulated": ["tobacco", "vape", "vaping", "e-cigarette", "cannabis", "marijuana", "CBD", "THC",
-                  "illegal drugs", "alcohol", "beer", "liquor", "firearm", "ammunition", "guns",
-                  "adult content", "escort", "hate speech"],
-}
-PUBLIC_SHORTENERS = ["bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rebrand.ly",
-                     "cutt.ly", "shorturl.at", "tiny.cc", "bl.ink", "t.ly", "rb.gy", "s.id", "v.gd", "shorte.st"]
+from tickets.screening_defaults import KEYWORDS, PUBLIC_SHORTENERS
 
 
 def add_rules(apps, schema_editor):  # noqa: ANN001, ANN201
