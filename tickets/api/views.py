@@ -313,7 +313,7 @@ class EvidenceDownloadView(ApiView):
         operation_id="requests_evidence_download",
         tags=["requests"],
         summary="Download evidence",
-        parameters=[REFERENCE, OpenApiParameter("pk", int, OpenApiParameter.PATH, description="The evidence id.")],
+        parameters=[REFERENCE, OpenApiParameter("id", int, OpenApiParameter.PATH, description="The evidence id.")],
         responses={**_DOWNLOAD_RESPONSES, **errors(401, 404, 503)},
     )
     def get(self, request: Request, reference: str, pk: int) -> HttpResponse:
@@ -484,7 +484,7 @@ class StaffEvidenceDownloadView(StaffApiView):
         operation_id="staff_requests_evidence_download",
         tags=["staff"],
         summary="Download evidence",
-        parameters=[REFERENCE, OpenApiParameter("pk", int, OpenApiParameter.PATH, description="The evidence id.")],
+        parameters=[REFERENCE, OpenApiParameter("id", int, OpenApiParameter.PATH, description="The evidence id.")],
         responses={**_DOWNLOAD_RESPONSES, **errors(401, 403, 404, 503)},
     )
     def get(self, request: Request, reference: str, pk: int) -> HttpResponse:
@@ -563,7 +563,7 @@ class TokenDetailView(ApiView):
         tags=["account"],
         summary="Revoke an API token",
         description="Takes effect at once. Revoking an already revoked token changes nothing.",
-        parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH, description="The token's id.")],
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The token's id.")],
         responses={204: None, **errors(401, 404, 429)},
     )
     def delete(self, request: Request, pk: int) -> Response:
