@@ -186,7 +186,7 @@ def test_evidence_files_links_and_downloads(draft, customer, agent) -> None:
 def test_a_storage_outage_is_a_503_and_records_nothing(draft, customer, monkeypatch) -> None:
     from django.core.files.storage import FileSystemStorage
 
-    def broken_save(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def broken_save(*args, **kwargs):
         raise OSError("disk on fire")
 
     monkeypatch.setattr(FileSystemStorage, "save", broken_save)
@@ -261,7 +261,7 @@ def test_reject_needs_a_known_reason_code(request_in_review, agent) -> None:
 
 
 def test_a_write_refused_by_the_database_is_a_409_not_a_500(request_in_review, agent, monkeypatch) -> None:
-    def refused(**kwargs):  # noqa: ANN003, ANN202
+    def refused(**kwargs):
         raise IntegrityError("casemgr-final: a reassessment request in a final state cannot be changed")
 
     monkeypatch.setattr(services, "request_claim", refused)
@@ -275,7 +275,7 @@ def test_a_write_refused_by_the_database_is_a_409_not_a_500(request_in_review, a
 # --- lists ------------------------------------------------------------------------------------------------
 
 
-def _many_requests(account, customer, agent, count: int = 24) -> None:  # noqa: ANN001
+def _many_requests(account, customer, agent, count: int = 24) -> None:
     for index in range(count):
         req = factories.draft_for(account, customer)
         if index % 3:

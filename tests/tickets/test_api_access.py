@@ -18,7 +18,7 @@ def _fresh_throttles() -> None:
     cache.clear()
 
 
-def _with_evidence(req: ReassessmentRequest, customer) -> int:  # noqa: ANN001
+def _with_evidence(req: ReassessmentRequest, customer) -> int:
     item = evidence_service.evidence_add_file(
         request_id=req.pk, actor=customer, kind="business_card", upload=png_upload("card.png", color=(1, 2, req.pk % 250))
     )
@@ -44,7 +44,7 @@ def _customer_calls(reference: str, evidence_id: int) -> list[tuple[str, str, di
 
 @pytest.mark.parametrize("situation", ["draft", "submitted_request", "awaiting_customer_request", "rejected_request"])
 def test_an_outsider_gets_404_on_every_customer_endpoint_and_nothing_changes(
-    request, situation, customer, outsider  # noqa: ANN001
+    request, situation, customer, outsider
 ) -> None:
     req = request.getfixturevalue(situation)
     evidence_id = _with_evidence(req, customer)
@@ -108,7 +108,7 @@ ALL_PATHS = [
 
 
 @pytest.mark.parametrize(("method", "path"), ALL_PATHS)
-def test_anonymous_callers_get_401_with_www_authenticate(client, db, method, path) -> None:  # noqa: ANN001
+def test_anonymous_callers_get_401_with_www_authenticate(client, db, method, path) -> None:
     response = getattr(client, method)(path, content_type="application/json")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Token realm="api"'
@@ -151,7 +151,7 @@ def test_a_senior_cannot_claim_the_reevaluation_of_their_own_decision(submitted_
 
 
 def test_only_the_assignee_decides_and_an_agent_cannot_claim_a_reevaluation(
-    request_in_review, reevaluation_requested_request, agent2  # noqa: ANN001
+    request_in_review, reevaluation_requested_request, agent2
 ) -> None:
     client = token_client(agent2)
     response = client.post(url(reevaluation_requested_request.reference, "claim-reevaluation", staff=True), {},

@@ -17,6 +17,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
+from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -98,15 +99,21 @@ STAFF_LIST_PARAMETERS = [
 
 
 def _paginated_list(
-    request: Request, view: APIView, qs: Any, serializer: type, context: dict[str, Any]
+    request: Request, view: GenericAPIView, qs: Any, serializer: type, context: dict[str, Any]
 ) -> Response:
-    paginator = RequestPagination()
+    paginator = view.paginator
     page = paginator.paginate_queryset(qs, request, view=view)
     data = serializer(page, many=True, context=context).data
     return paginator.get_paginated_response(data)
 
 
-class RequestListView(ApiView):
+class _ListView(GenericAPIView, ApiView):
+    """A paginated list (GenericAPIView, so the schema shows the page envelope)."""
+
+    pagination_class = RequestPagination
+
+
+class RequestListView(_ListView):
     @extend_schema(
         operation_id="requests_list",
         tags=["requests"],
@@ -346,7 +353,7 @@ class StaffApiView(ApiView):
     permission_classes: ClassVar[list[Any]] = [permissions.IsAuthenticated, IsStaffMember]
 
 
-class StaffRequestListView(StaffApiView):
+class StaffRequestListView(_ListView, StaffApiView):
     @extend_schema(
         operation_id="staff_requests_list",
         tags=["staff"],
