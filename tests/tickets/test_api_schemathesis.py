@@ -1,9 +1,10 @@
 """Property-based run of schemathesis against /api/schema/, through the WSGI app.
 
 Every documented operation gets generated requests with an API token (an agent's for the staff
-operations, a customer's for the rest): some with random references, some aimed at the customer's
-draft and submitted request so the handlers do real work. Each response must not be a server error and must match its documented
-schema (status codes, bodies). Bounded: MAX_EXAMPLES per operation and target.
+operations, a customer's for the rest): some with random references, some aimed at the
+customer's draft and submitted request so the handlers do real work. Each response must not be a
+server error and must match its documented schema (status codes, bodies). Bounded: MAX_EXAMPLES
+per operation and target.
 """
 
 from __future__ import annotations
