@@ -23,7 +23,7 @@ def test_two_agents_claiming_at_once_get_one_200_and_one_409(transactional_db, a
     barrier = threading.Barrier(len(clients))
     statuses: list[int] = []
 
-    def claim(client) -> None:  # noqa: ANN001
+    def claim(client) -> None:
         try:
             barrier.wait(timeout=10)
             statuses.append(client.post(url(req.reference, "claim", staff=True), {}, format="json").status_code)
@@ -49,7 +49,7 @@ def test_the_finality_trigger_refusal_reaches_the_client_as_409(db, rejected_req
     withdrawn = services.request_withdraw(request_id=rejected_request.pk, actor=customer)
     assert withdrawn.state == State.WITHDRAWN
 
-    def sloppy_update(*, request_id, actor, details):  # noqa: ANN001, ANN202
+    def sloppy_update(*, request_id, actor, details):
         from tickets.models import ReassessmentRequest
 
         ReassessmentRequest.objects.filter(pk=request_id).update(company_name="changed")
