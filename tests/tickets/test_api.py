@@ -403,3 +403,36 @@ def test_decimal_details_round_trip(customer, account) -> None:
         "99.50"
     )
     assert response.json()["state"] == State.DRAFT
+
+
+# --- the tokens page ------------------------------------------------------------------------------------
+
+
+def test_the_tokens_page_shows_a_new_key_once_and_revokes(client, customer, outsider) -> None:
+    client.force_login(customer)
+    assert client.get("/api/tokens/").status_code == 200
+    created = client.post("/api/tokens/", {"name": "crm sync"})
+    assert created.status_code == 200 and created["Cache-Control"] == "no-store"
+    token = ApiToken.objects.get(user=customer)
+    html = created.content.decode()
+    key = html.split('<code id="new-key">')[1].split("</code>")[0]
+    assert hashlib.sha256(key.encode()).hexdigest() == token.key_hash
+    assert key not in client.get("/api/tokens/").content.decode()
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert api.get("/api/v1/me/").status_code == 200
+
+    theirs = token_client(outsider)
+    other = ApiToken.objects.get(user=outsider)
+    assert client.post(f"/api/tokens/{other.pk}/revoke/").status_code == 404
+    assert theirs.get("/api/v1/me/").status_code == 200
+
+    assert client.post(f"/api/tokens/{token.pk}/revoke/").status_code == 302
+    assert api.get("/api/v1/me/").status_code == 401
+    assert client.post("/api/tokens/", {"name": ""}).status_code == 400
+
+
+def test_the_tokens_page_needs_a_signed_in_user(client, db) -> None:
+    response = client.get("/api/tokens/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import pages, views
 
 app_name = "api"
 
@@ -47,6 +47,8 @@ urlpatterns = [
         name="staff-request-claim-reevaluation",
     ),
     path(f"{_staff_ref}/reject-final/", views.StaffRejectFinalView.as_view(), name="staff-request-reject-final"),
+    path("tokens/", pages.tokens_page, name="tokens-page"),
+    path("tokens/<int:pk>/revoke/", pages.token_revoke_page, name="token-revoke-page"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -15,7 +15,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -195,6 +195,7 @@ def _customer_transition(
     summary: str,
     description: str,
     request_serializer: type,
+    example: dict[str, Any] | None = None,
     call: Callable[[ReassessmentRequest, AbstractBaseUser, dict[str, Any]], Any],
     error_codes: tuple[int, ...] = (400, 401, 404, 409, 429),
 ) -> type[APIView]:
@@ -208,6 +209,7 @@ def _customer_transition(
             description=description,
             parameters=[REFERENCE],
             request=request_serializer,
+            examples=[OpenApiExample(summary, value=example, request_only=True)] if example else [],
             responses={200: s.RequestSerializer, **errors(*error_codes)},
         )
         def post(self, request: Request, reference: str) -> Response:
@@ -232,6 +234,7 @@ RequestProvideInfoView = _customer_transition(
     summary="Answer an information request",
     description="Your answer to the accounts team's question. Add evidence first if they asked for documents.",
     request_serializer=s.InfoMessageSerializer,
+    example={"message": "Our certificate of incorporation is attached as evidence."},
     call=lambda req, user, body: services.request_provide_info(
         request_id=req.pk, actor=user, message=body.get("message")
     ),
@@ -241,6 +244,7 @@ RequestRequestReevaluationView = _customer_transition(
     summary="Ask for a re-evaluation",
     description="Once per request, within the window after a rejection; tell us what changed.",
     request_serializer=s.ReevaluationInputSerializer,
+    example={"details": "Our website is live now and lists our registered address; see the new evidence."},
     call=lambda req, user, body: services.request_request_reevaluation(
         request_id=req.pk, actor=user, details=body.get("details")
     ),
@@ -250,6 +254,7 @@ RequestWithdrawView = _customer_transition(
     summary="Withdraw the request",
     description="Final: a withdrawn request cannot be reopened.",
     request_serializer=s.WithdrawInputSerializer,
+    example={"note": "Filed by mistake."},
     call=lambda req, user, body: services.request_withdraw(
         request_id=req.pk, actor=user, note=body.get("note") or ""
     ),
@@ -276,6 +281,14 @@ class RequestEvidenceView(ApiView):
             "multipart/form-data": s.EvidenceFileInputSerializer,
             "application/json": s.EvidenceLinkInputSerializer,
         },
+        examples=[
+            OpenApiExample(
+                "A link",
+                value={"kind": "marketplace_profile", "url": "https://www.linkedin.com/company/acme"},
+                request_only=True,
+                media_type="application/json",
+            )
+        ],
         responses={201: s.EvidenceSerializer, **errors(400, 401, 404, 409, 429, 503)},
     )
     def post(self, request: Request, reference: str) -> Response:
@@ -336,6 +349,7 @@ class RequestMessagesView(ApiView):
         description="Once the request is submitted and until it is final.",
         parameters=[REFERENCE],
         request=s.MessageInputSerializer,
+        examples=[OpenApiExample("A question", value={"body": "Is there anything else you need?"}, request_only=True)],
         responses={201: s.MessageSerializer, **errors(400, 401, 404, 409, 429)},
     )
     def post(self, request: Request, reference: str) -> Response:
@@ -390,6 +404,7 @@ def _staff_transition(
     summary: str,
     description: str,
     request_serializer: type,
+    example: dict[str, Any] | None = None,
     call: Callable[[ReassessmentRequest, AbstractBaseUser, dict[str, Any]], Any],
 ) -> type[APIView]:
     kebab = name.replace("_", "-")
@@ -402,6 +417,7 @@ def _staff_transition(
             description=description,
             parameters=[REFERENCE],
             request=request_serializer,
+            examples=[OpenApiExample(summary, value=example, request_only=True)] if example else [],
             responses={200: s.StaffRequestSerializer, **errors(400, 401, 403, 404, 409, 429)},
         )
         def post(self, request: Request, reference: str) -> Response:
@@ -426,6 +442,7 @@ StaffRequestInfoView = _staff_transition(
     summary="Ask the customer for information",
     description="The message is shown to the customer; the SLA clock pauses. Assignee only.",
     request_serializer=s.InfoMessageSerializer,
+    example={"message": "Please add your certificate of incorporation."},
     call=lambda req, user, body: services.request_request_info(
         request_id=req.pk, actor=user, message=body.get("message")
     ),
@@ -436,6 +453,7 @@ StaffApproveView = _staff_transition(
     description="Lifts the chosen restrictions in the same transaction (`lifted` when none stays active, else "
     "`limited`). The message is shown to the customer. Assignee only (a senior in a re-evaluation).",
     request_serializer=s.ApproveInputSerializer,
+    example={"lift": [12, 13], "message": "Your SMS traffic is enabled again."},
     call=lambda req, user, body: services.request_approve(
         request_id=req.pk, actor=user, lift=body.get("lift"), message=body.get("message") or ""
     ),
@@ -445,6 +463,7 @@ StaffRejectView = _staff_transition(
     summary="Reject (cycle 1)",
     description="With an internal reason code; a zero-tolerance reason makes it final. Assignee only.",
     request_serializer=s.RejectInputSerializer,
+    example={"reason_code": "unverifiable_business", "note": "Website is a parked domain."},
     call=lambda req, user, body: services.request_reject(
         request_id=req.pk, actor=user, reason_code=body.get("reason_code"), note=body.get("note") or ""
     ),
@@ -461,6 +480,7 @@ StaffRejectFinalView = _staff_transition(
     summary="Reject the re-evaluation (final)",
     description="Final and non-reversible. The assigned senior reviewer only.",
     request_serializer=s.RejectInputSerializer,
+    example={"reason_code": "unverifiable_business", "note": "New filing does not match the company."},
     call=lambda req, user, body: services.request_reject_final(
         request_id=req.pk, actor=user, reason_code=body.get("reason_code"), note=body.get("note") or ""
     ),
@@ -474,6 +494,10 @@ class StaffMessagesView(StaffApiView):
         summary="Reply to the customer, or add an internal note",
         parameters=[REFERENCE],
         request=s.StaffMessageInputSerializer,
+        examples=[
+            OpenApiExample("An internal note", value={"body": "Checked the registry: matches.", "internal": True},
+                           request_only=True)
+        ],
         responses={201: s.StaffMessageSerializer, **errors(400, 401, 403, 404, 409, 429)},
     )
     def post(self, request: Request, reference: str) -> Response:
@@ -549,6 +573,24 @@ class TokenListView(ApiView):
             "more). The `key` is in this response only: store it now."
         ),
         request=s.TokenCreateSerializer,
+        examples=[
+            OpenApiExample("A token for a console", value={"name": "billing console"}, request_only=True),
+            OpenApiExample(
+                "Created (the key is shown this once)",
+                value={
+                    "id": 4,
+                    "name": "billing console",
+                    "prefix": "cmk_x1Y2z3W4",
+                    "created_at": "2026-11-23T15:00:00Z",
+                    "last_used_at": None,
+                    "revoked_at": None,
+                    "is_active": True,
+                    "key": "cmk_x1Y2z3W4...rest-of-the-key",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
         responses={201: s.TokenCreatedSerializer, **errors(400, 401, 403, 429)},
     )
     def post(self, request: Request) -> Response:
