@@ -436,3 +436,15 @@ def test_the_tokens_page_shows_a_new_key_once_and_revokes(client, customer, outs
 def test_the_tokens_page_needs_a_signed_in_user(client, db) -> None:
     response = client.get("/api/tokens/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_odd_requests_get_json_answers_not_500s(customer, account) -> None:
+    client = token_client(customer)
+    huge = client.post("/api/v1/requests/", data='{"company_name": "' + "x" * 3_000_000 + '"}',
+                       content_type="application/json")
+    assert huge.status_code == 400 and list(huge.json()) == ["non_field_errors"]
+    nul = client.post("/api/v1/requests/", {"company_name": "a\x00b"}, format="json")
+    assert nul.status_code == 400 and list(nul.json()) == ["company_name"]
+    assert client.put("/api/v1/requests/", {}, format="json").status_code == 405
+    assert client.options("/api/v1/requests/").status_code == 405
+    assert client.post("/api/v1/requests/", {"estimated_monthly_units": 1e300}, format="json").status_code == 400

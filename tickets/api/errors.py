@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, IntegrityError, OperationalError
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -45,6 +46,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return _detail(str(exc), status.HTTP_409_CONFLICT)
     if isinstance(exc, EvidenceStorageError):
         return _detail(str(exc), status.HTTP_503_SERVICE_UNAVAILABLE, {"Retry-After": str(STORAGE_RETRY_SECONDS)})
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"non_field_errors": ["The request body is too large. Send files as multipart uploads (`file`)."]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        return Response({"non_field_errors": ["The request could not be read."]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, IntegrityError):
         # The finality trigger or a constraint hit by a concurrent change: nothing was written.
         logger.warning("API write refused by the database: %s", exc)

@@ -77,6 +77,9 @@ class ApiView(APIView):
     permission_classes: ClassVar[list[Any]] = [permissions.IsAuthenticated]
     throttle_classes: ClassVar[list[Any]] = [WriteThrottle]
     parser_classes: ClassVar[list[Any]] = [JSONParser]
+    # No OPTIONS metadata: the schema documents every operation, and DRF's metadata would
+    # introspect serializers these hand-written views do not declare.
+    metadata_class = None
 
 
 # --- lists -------------------------------------------------------------------------------------------
@@ -114,6 +117,8 @@ class _ListView(GenericAPIView, ApiView):
 
 
 class RequestListView(_ListView):
+    serializer_class = s.RequestListItemSerializer
+
     @extend_schema(
         operation_id="requests_list",
         tags=["requests"],
@@ -368,6 +373,8 @@ class StaffApiView(ApiView):
 
 
 class StaffRequestListView(_ListView, StaffApiView):
+    serializer_class = s.StaffRequestListItemSerializer
+
     @extend_schema(
         operation_id="staff_requests_list",
         tags=["staff"],
