@@ -394,6 +394,12 @@ def test_the_schema_documents_every_endpoint_and_the_docs_page_serves_local_asse
     assert "cdn" not in html.lower() and "https://" not in html
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "<script>" not in html  # the init script is served separately, for the CSP
+    from django.contrib.staticfiles import finders
+
+    for asset in ["swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"]:
+        assert finders.find(f"drf_spectacular_sidecar/swagger-ui-dist/{asset}"), asset
+    script = client.get("/api/docs/", {"script": ""})
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
 
 
 def test_decimal_details_round_trip(customer, account) -> None:
