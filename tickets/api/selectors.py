@@ -15,7 +15,6 @@ from django.urls import reverse
 from django_fsm import can_proceed
 
 from accounts.models import Restriction, RiskSignal, accounts_for_user
-from accounts.roles import is_staff_member
 from tickets import services
 from tickets.errors import InvalidInput, RequestNotFound
 from tickets.models import Message, ReassessmentRequest, RequestTransition, SlaStatus, State
@@ -254,7 +253,3 @@ def staff_timeline(req: ReassessmentRequest) -> list[dict[str, Any]]:
         }
         for row in req.transitions.all()
     ]
-
-
-def can_see_staff_api(user: Any) -> bool:
-    return is_staff_member(user)

@@ -150,13 +150,19 @@ class StaffMessageSerializer(serializers.Serializer):
 
 class _TimelineBase(serializers.Serializer):
     def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        # `from` is a Python keyword: add it by name.
-        fields["from"] = serializers.ChoiceField(
-            choices=[("", "(none)"), *STATE_CHOICES], read_only=True, help_text="State before; empty when created."
-        )
-        fields["to"] = serializers.ChoiceField(choices=STATE_CHOICES, read_only=True)
-        fields["at"] = serializers.DateTimeField(read_only=True)
+        declared = super().get_fields()
+        # `from` is a Python keyword: add it by name, right after the transition's label.
+        fields: dict[str, serializers.Field] = {}
+        for name, field in declared.items():
+            fields[name] = field
+            if name == "label":
+                fields["from"] = serializers.ChoiceField(
+                    choices=[("", "(none)"), *STATE_CHOICES],
+                    read_only=True,
+                    help_text="State before; empty when created.",
+                )
+                fields["to"] = serializers.ChoiceField(choices=STATE_CHOICES, read_only=True)
+                fields["at"] = serializers.DateTimeField(read_only=True)
         return fields
 
 
