@@ -454,3 +454,13 @@ def test_odd_requests_get_json_answers_not_500s(customer, account) -> None:
     assert client.put("/api/v1/requests/", {}, format="json").status_code == 405
     assert client.options("/api/v1/requests/").status_code == 405
     assert client.post("/api/v1/requests/", {"estimated_monthly_units": 1e300}, format="json").status_code == 400
+
+
+def test_unknown_paths_and_missing_slashes_answer_json_404s(customer, account, settings) -> None:
+    settings.DEBUG = True  # with DEBUG, Django would crash on a POST to a path without its slash
+    client = token_client(customer)
+    missing = client.post("/api/v1/requests", {"company_name": "x"}, format="json")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "No such endpoint: API paths end with a slash (/api/v1/requests/)."}
+    assert client.get("/api/v1/nothing/here/").json() == {"detail": "No such endpoint; see /api/docs/."}
+    assert not ReassessmentRequest.objects.exists()

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve
+from django.views.decorators.common import no_append_slash
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import ApiToken
@@ -50,3 +52,19 @@ def token_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
     token_revoke(token=token)
     messages.success(request, f"The token “{token.name}” was revoked.")
     return redirect("api:tokens-page")
+
+
+@no_append_slash
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Unknown /api/v1/ paths answer JSON, not the site's HTML 404. Without this, a path missing its
+    final slash would be redirected (a POST would lose its body) or, with DEBUG, crash."""
+    detail = "No such endpoint; see /api/docs/."
+    candidate = f"{request.path}/"
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(candidate)
+        except Resolver404:
+            match = None
+        if match is not None and match.url_name != "not-found":
+            detail = f"No such endpoint: API paths end with a slash ({candidate})."
+    return JsonResponse({"detail": detail}, status=404)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import pages, views
@@ -51,4 +52,6 @@ urlpatterns = [
     path("tokens/<int:pk>/revoke/", pages.token_revoke_page, name="token-revoke-page"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # Last: anything else under v1 is a JSON 404 (csrf_exempt: it changes nothing).
+    re_path(r"^v1/(?P<rest>.*)$", csrf_exempt(pages.api_not_found), name="not-found"),
 ]
