@@ -381,7 +381,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "File and track account reassessment requests (customers) and triage them (staff).\n\n"
         "Authenticate with the portal session or a personal API token (`Authorization: Bearer <key>`; "
-        "create one with `POST /api/v1/tokens/` while signed in). Errors: 400 `{field: [messages]}`; "
+        "create one at /api/tokens/ while signed in). Errors: 400 `{field: [messages]}`; "
         "401 / 403 / 404 / 409 / 429 / 503 `{detail}`. Writes are throttled per user (429 with `Retry-After`)."
     ),
     "VERSION": "1.0.0",
