@@ -464,3 +464,25 @@ def test_unknown_paths_and_missing_slashes_answer_json_404s(customer, account, s
     assert missing.json() == {"detail": "No such endpoint: API paths end with a slash (/api/v1/requests/)."}
     assert client.get("/api/v1/nothing/here/").json() == {"detail": "No such endpoint; see /api/docs/."}
     assert not ReassessmentRequest.objects.exists()
+
+
+@pytest.mark.parametrize("staff", [False, True])
+def test_detail_query_count_does_not_grow_with_messages_and_evidence(staff, request_in_review, customer, agent):
+    client = token_client(agent if staff else customer)
+    path = url(request_in_review.reference, staff=staff)
+    client.get("/api/v1/me/")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for index in range(4):
+        services.message_post(request_id=request_in_review.pk, actor=agent, body=f"reply {index}")
+        services.message_post(request_id=request_in_review.pk, actor=customer, body=f"answer {index}")
+        from tickets import evidence as evidence_service
+
+        evidence_service.evidence_add_link(request_id=request_in_review.pk, actor=customer, kind="other",
+                                           url=f"https://example.com/{index}")
+    assert count() == before

@@ -17,7 +17,7 @@ from django_fsm import can_proceed
 from accounts.models import Restriction, RiskSignal, accounts_for_user
 from tickets import services
 from tickets.errors import InvalidInput, RequestNotFound
-from tickets.models import Message, ReassessmentRequest, RequestTransition, SlaStatus, State
+from tickets.models import Evidence, Message, ReassessmentRequest, RequestTransition, SlaStatus, State
 
 CUSTOMER_ACTIONS = ("submit", "provide_info", "request_reevaluation", "withdraw")
 STAFF_ACTIONS = ("claim", "request_info", "approve", "reject", "claim_reevaluation", "reject_final")
@@ -74,8 +74,11 @@ def with_detail(qs: QuerySet[ReassessmentRequest], *, staff: bool) -> QuerySet[R
         messages = messages.filter(internal=False)
     else:
         transitions = transitions.select_related("actor")
+    evidence = Evidence.objects.order_by("uploaded_at", "pk")
+    if staff:
+        evidence = evidence.select_related("uploaded_by")
     prefetches: list[Any] = [
-        "evidence",
+        Prefetch("evidence", queryset=evidence),
         Prefetch("messages", queryset=messages),
         Prefetch("transitions", queryset=transitions),
         "account__members",
