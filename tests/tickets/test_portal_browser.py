@@ -214,15 +214,7 @@ def test_the_form_works_with_the_keyboard_only(browser_page, live_server) -> Non
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _restore_seeded_rows(django_db_blocker) -> Iterator[None]:
-    """A live-server test runs in a real transaction and the database is flushed after it, taking
-    the rows data migrations seeded (role groups, default screening rules) with it. Put them back
-    once this module is done, so later runs on a reused database (--reuse-db) still have them."""
+def _artifacts_folder() -> None:
+    # Role groups and default screening rules come back after the live server's flush by
+    # themselves (post_migrate handlers in accounts and tickets).
     ARTIFACTS.mkdir(exist_ok=True)
-    yield
-    from django.db import connection
-
-    contents = getattr(connection, "_test_serialized_contents", None)
-    if contents:
-        with django_db_blocker.unblock():
-            connection.creation.deserialize_db_from_string(contents)
