@@ -119,9 +119,9 @@ def add_business_time(start: datetime, seconds: float) -> datetime:
 
 def business_seconds_between(start: datetime, end: datetime) -> float:
     """Business seconds in [start, end); negative when end is before start."""
+    local, local_end = _to_local(start), _to_local(end)
     if end < start:
         return -business_seconds_between(end, start)
-    local, local_end = _to_local(start), _to_local(end)
     total = 0.0
     while local < local_end:
         day = local.date()
