@@ -240,9 +240,7 @@ def deliver_many(notification_ids: list[int]) -> int:
     return sum(1 for pk in notification_ids if deliver(pk))
 
 
-def deliver_pending(
-    *, limit: int = 500, grace: timedelta | None = None, time_budget: float | None = None
-) -> int:
+def deliver_pending(*, limit: int = 500, grace: timedelta | None = None, time_budget: float | None = None) -> int:
     """Deliver unsent rows whose on-commit delivery was lost or failed. Returns how many were sent.
 
     Rows younger than `grace` (default SWEEP_GRACE) are left to their own delivery task; sending

@@ -334,4 +334,3 @@ def _screen_lost(now: datetime, batch_size: int, result: SweepResult) -> int:
             logger.exception("sweep: screening request %s failed", request_id)
             result.failures += 1
     return screened
-

@@ -53,7 +53,9 @@ def withdraw_at(at: datetime, req: ReassessmentRequest, customer: Any) -> Reasse
         return services.request_withdraw(request_id=req.pk, actor=customer)
 
 
-def in_review_at(submitted: datetime, claimed: datetime, account: Any, customer: Any, agent: Any) -> ReassessmentRequest:
+def in_review_at(
+    submitted: datetime, claimed: datetime, account: Any, customer: Any, agent: Any
+) -> ReassessmentRequest:
     return claim_at(claimed, submit_at(submitted, account, customer), agent)
 
 

@@ -171,7 +171,9 @@ def test_withdrawing_while_paused_judges_the_cycle_on_the_business_time_it_used(
     req = fresh(req)
     cycle = SlaCycle.objects.get(request=req)
     assert (cycle.result, cycle.stop_transition, cycle.business_seconds_used) == ("met", "withdraw", 2 * DAY)
-    assert cycle.paused_business_seconds == sla.business_seconds_between(chicago(2026, 12, 2, 10), chicago(2026, 12, 28, 9))
+    assert cycle.paused_business_seconds == sla.business_seconds_between(
+        chicago(2026, 12, 2, 10), chicago(2026, 12, 28, 9)
+    )
     assert sla_status_of(req, chicago(2027, 1, 5)) == SlaStatus.MET
 
 
@@ -231,7 +233,9 @@ def one_request_per_status(account, customer, agent) -> dict[str, ReassessmentRe
     ):
         # Submitted Mon 30 Nov 10:00: target Mon 7 Dec 10:00, breach Wed 9 Dec 10:00.
         made[status] = approve_at(
-            decided, in_review_at(chicago(2026, 11, 30, 10), chicago(2026, 11, 30, 10, 5), account, customer, agent), agent
+            decided,
+            in_review_at(chicago(2026, 11, 30, 10), chicago(2026, 11, 30, 10, 5), account, customer, agent),
+            agent,
         )
     return made
 

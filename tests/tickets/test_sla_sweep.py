@@ -45,10 +45,10 @@ class WorkerKilled(BaseException):
 
 
 @pytest.fixture
-def sweep_now(django_capture_on_commit_callbacks):  # noqa: ANN001, ANN201
+def sweep_now(django_capture_on_commit_callbacks):
     """Run a sweep at an instant and deliver what it queued, as the worker would after commit."""
 
-    def run(now, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def run(now, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             return run_sweep(now=now, **kwargs)
 
@@ -59,7 +59,7 @@ def events_of(req: ReassessmentRequest) -> list[tuple[int, str]]:
     return list(SlaEvent.objects.filter(request=req).order_by("cycle", "due_at").values_list("cycle", "kind"))
 
 
-def sent(mailoutbox, kind_subject: str) -> list:  # noqa: ANN001
+def sent(mailoutbox, kind_subject: str) -> list:
     return [m for m in mailoutbox if kind_subject in m.subject]
 
 
@@ -119,7 +119,11 @@ def test_a_sweep_that_was_down_fires_every_missed_event_in_order(
     req = fresh(in_review_at(chicago(2026, 11, 25, 10), chicago(2026, 11, 25, 11), account, customer, agent))
     mailoutbox.clear()
     result = sweep_now(chicago(2026, 12, 20))
-    assert result.fired == [(req.reference, 1, "at_risk"), (req.reference, 1, "overdue"), (req.reference, 1, "breached")]
+    assert result.fired == [
+        (req.reference, 1, "at_risk"),
+        (req.reference, 1, "overdue"),
+        (req.reference, 1, "breached"),
+    ]
     assert (result.events, result.notifications) == (3, 4)
     assert len(mailoutbox) == 4
     assert sweep_now(chicago(2026, 12, 21)).fired == []
@@ -162,8 +166,19 @@ def test_cycle_2_fires_its_own_events_independently_of_cycle_1(
     assert (req.sla_next_event, req.sla_next_event_at) == ("at_risk", chicago(2026, 12, 15, 9))
     mailoutbox.clear()
     result = sweep_now(chicago(2026, 12, 31))
-    assert result.fired == [(req.reference, 2, "at_risk"), (req.reference, 2, "overdue"), (req.reference, 2, "breached")]
-    assert events_of(req) == [(1, "at_risk"), (1, "overdue"), (1, "breached"), (2, "at_risk"), (2, "overdue"), (2, "breached")]
+    assert result.fired == [
+        (req.reference, 2, "at_risk"),
+        (req.reference, 2, "overdue"),
+        (req.reference, 2, "breached"),
+    ]
+    assert events_of(req) == [
+        (1, "at_risk"),
+        (1, "overdue"),
+        (1, "breached"),
+        (2, "at_risk"),
+        (2, "overdue"),
+        (2, "breached"),
+    ]
     # Nobody is assigned in cycle 2 yet: the team hears about the risk; the customer hears once more.
     assert sent(mailoutbox, "SLA at risk")[0].to == ["alice@desk.example"]
     assert len(sent(mailoutbox, "is taking longer than usual")) == 1
@@ -257,7 +272,7 @@ def test_a_crash_mid_batch_rolls_the_batch_back_and_the_next_sweep_fires_each_ev
     real_save = notifications.save_and_queue
     calls = {"n": 0}
 
-    def dies_in_the_second_batch(rows):  # noqa: ANN001, ANN202
+    def dies_in_the_second_batch(rows):
         calls["n"] += 1
         if calls["n"] == 2:
             raise WorkerKilled  # after the batch's SlaEvent rows were inserted, before its emails
@@ -285,7 +300,7 @@ def test_one_broken_request_does_not_hold_up_the_others(
     broken = submit_at(chicago(2026, 11, 25, 9), account, customer)  # first in the batch order
     real = sweep.event_notifications
 
-    def fails_for_one(req, kind, recipients):  # noqa: ANN001, ANN202
+    def fails_for_one(req, kind, recipients):
         if req.pk == broken.pk:
             raise RuntimeError("template exploded")
         return real(req, kind, recipients)
@@ -317,7 +332,7 @@ def test_replaying_an_event_that_was_already_recorded_sends_nothing_twice(
 # --- cost ----------------------------------------------------------------------------------------------------
 
 
-def _queries(**kwargs) -> tuple[int, list[str]]:  # noqa: ANN003
+def _queries(**kwargs) -> tuple[int, list[str]]:
     with CaptureQueriesContext(connection) as ctx:
         run_sweep(deliver=False, **kwargs)
     return len(ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]
@@ -334,8 +349,12 @@ def test_the_sweep_costs_a_fixed_number_of_queries_per_batch_not_per_row(account
 
     idle, idle_sql = _queries(now=chicago(2026, 11, 1))
     counts = {}
-    for label, size, batch in (("2 rows", 2, 500), ("8 rows", 8, 500), ("8 rows, 2 batches", 8, 4),
-                               ("8 rows, 4 batches", 8, 2)):
+    for label, size, batch in (
+        ("2 rows", 2, 500),
+        ("8 rows", 8, 500),
+        ("8 rows, 2 batches", 8, 4),
+        ("8 rows, 4 batches", 8, 2),
+    ):
         group = due_group(size, 2)
         run_sweep(now=chicago(2026, 11, 2, 11), deliver=False)  # screens them: nothing else is due yet
         counts[label], _ = _queries(now=chicago(2026, 11, 9, 11), batch_size=batch)
