@@ -49,7 +49,9 @@ def test_a_notification_is_a_row_first_and_is_sent_after_commit_with_a_stable_me
     assert len(mailoutbox) == 1
 
 
-def test_a_rolled_back_transaction_sends_nothing(submitted_request, mailoutbox, django_capture_on_commit_callbacks) -> None:
+def test_a_rolled_back_transaction_sends_nothing(
+    submitted_request, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         with transaction.atomic():

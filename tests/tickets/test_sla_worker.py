@@ -25,11 +25,11 @@ from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from kombu import pools as kombu_pools
 from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from tests.conftest import require_service
 from tickets import notifications, tasks
