@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from accounts.roles import ACCOUNTS_TEAM, MANAGERS
@@ -225,12 +225,38 @@ def fire_event_batch(
         # The unique constraints make a replay harmless: an event or email already recorded stays once.
         SlaEvent.objects.bulk_create(events, ignore_conflicts=True)
         notifications.save_and_queue(outbox)
-        ReassessmentRequest.objects.bulk_update(batch, ["sla_next_event", "sla_next_event_at"])
+        save_cursors(batch)
     # Counted only once the batch committed: a batch that failed fired nothing.
     result.events += len(events)
     result.notifications += len(outbox)
     result.fired.extend(fired)
     return len(batch)
+
+
+def save_cursors(batch: list[ReassessmentRequest]) -> None:
+    """Write the sweep cursor of every request of a batch in one UPDATE.
+
+    The same statement bulk_update would send, without its CASE expression per row and field,
+    whose construction in Python cost more than the rest of the batch (a third of a 10,000-event
+    sweep). Only the two cursor fields change: never the state, which only services change.
+    """
+    if not batch:
+        return
+    quote = connection.ops.quote_name
+    table = quote(ReassessmentRequest._meta.db_table)
+    # PostgreSQL types a VALUES column of only NULLs as text: say it is a timestamp.
+    due = "CAST(v.due AS timestamp with time zone)" if connection.vendor == "postgresql" else "v.due"
+    rows = ", ".join(["(%s, %s, %s)"] * len(batch))
+    params: list[Any] = []
+    for req in batch:
+        params += [req.pk, req.sla_next_event, connection.ops.adapt_datetimefield_value(req.sla_next_event_at)]
+    sql = (
+        f"UPDATE {table} SET {quote('sla_next_event')} = v.kind, {quote('sla_next_event_at')} = {due} "
+        f"FROM (SELECT column1 AS id, column2 AS kind, column3 AS due FROM (VALUES {rows}) AS vals) AS v "
+        f"WHERE {table}.{quote('id')} = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 # --- system transitions ------------------------------------------------------------------------------
