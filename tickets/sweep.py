@@ -251,8 +251,8 @@ def save_cursors(batch: list[ReassessmentRequest]) -> None:
     for req in batch:
         params += [req.pk, req.sla_next_event, connection.ops.adapt_datetimefield_value(req.sla_next_event_at)]
     # Only quoted identifiers and placeholders are interpolated; every value is a parameter.
-    sql = (  # noqa: S608
-        f"UPDATE {table} SET {quote('sla_next_event')} = v.kind, {quote('sla_next_event_at')} = {due} "
+    sql = (
+        f"UPDATE {table} SET {quote('sla_next_event')} = v.kind, {quote('sla_next_event_at')} = {due} "  # noqa: S608
         f"FROM (SELECT column1 AS id, column2 AS kind, column3 AS due FROM (VALUES {rows}) AS vals) AS v "
         f"WHERE {table}.{quote('id')} = v.id"
     )
