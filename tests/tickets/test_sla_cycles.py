@@ -285,3 +285,28 @@ def test_business_time_left_counts_down_to_the_target_in_business_time(account, 
     assert sla.business_time_left(req, chicago(2026, 11, 25, 10)) == 5 * DAY
     assert sla.business_time_left(req, chicago(2026, 11, 26, 12)) == 4 * DAY + 10 * HOUR  # Thanksgiving
     assert sla.business_time_left(req, chicago(2026, 12, 4, 10)) == -DAY
+
+
+def test_the_running_status_filters_use_the_running_cycles_index(account, customer) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN plans are checked on PostgreSQL")
+    submit_at(chicago(2026, 11, 25, 10), account, customer)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for status in (SlaStatus.RUNNING, SlaStatus.AT_RISK, SlaStatus.OVERDUE, SlaStatus.BREACHED):
+            sql, params = (
+                ReassessmentRequest.objects.filter(sla_status_q(status, NOW)).values("pk").query.sql_with_params()
+            )
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "rr_sla_running" in plan, (status, plan)
+
+
+def test_business_time_used_stops_growing_when_the_cycle_stops(account, customer, agent) -> None:
+    req = in_review_at(chicago(2026, 11, 30, 10), chicago(2026, 11, 30, 11), account, customer, agent)
+    approve_at(chicago(2026, 12, 1, 10), req, agent)
+    req = fresh(req)
+    assert sla.business_seconds_used(req, chicago(2027, 3, 1)) == DAY
+    assert sla.business_seconds_used(req, chicago(2026, 11, 30, 22)) == 12 * HOUR
