@@ -5,8 +5,13 @@ SLA_HOLIDAYS_COUNTRY (and SLA_HOLIDAYS_SUBDIV) according to `holidays`. Each bus
 24 hours of business time, measured on the local wall clock (so a deadline keeps its local time
 across a DST change); other days count none.
 
-This module is the only writer of a request's SLA fields and of SlaCycle rows. Its functions are
-called by the services inside their transaction, with the request row locked.
+This module is the only writer of a request's SLA fields and of SlaCycle rows (the sweep only
+moves its cursor, `sla_next_event[_at]`, with `advance_cursor`). Its functions are called by the
+services inside their transaction, with the request row locked.
+
+Deadlines: `sla_at_risk_at` <= `sla_target_at` <= `sla_breach_at` always hold, and a status is a
+pure function of them, the stop/pause instants and the time it is read (`sla_status_of` in
+Python, `sla_status_q` / `sla_status_expression` in SQL, which agree row for row).
 """
 
 from __future__ import annotations
