@@ -355,8 +355,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # delivers it later, so the web request must not hang on the broker.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
+# The only periodic task, on a static schedule: the sweep fires every deadline kept in the database.
+# A sweep message older than one period is dropped (the next one does the same work), so sweeps
+# queued behind a busy worker never pile up.
 CELERY_BEAT_SCHEDULE = {
-    "sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": float(SLA_SWEEP_SECONDS)},
+    "sla-sweep": {
+        "task": "tickets.tasks.sla_sweep",
+        "schedule": float(SLA_SWEEP_SECONDS),
+        "options": {"expires": float(SLA_SWEEP_SECONDS)},
+    },
 }
 
 # --- caches ---------------------------------------------------------------------------------

@@ -242,6 +242,18 @@ class ReassessmentRequest(FSMModelMixin, models.Model):
             models.Index(
                 fields=["reevaluation_due_at"], name="rr_reeval_due", condition=Q(state=State.REJECTED)
             ),
+            # The sweep: submitted requests whose screening task was lost (tickets/sweep.py).
+            models.Index(
+                fields=["submitted_at"],
+                name="rr_unscreened",
+                condition=Q(state=State.SUBMITTED, screened_at__isnull=True),
+            ),
+            # SLA status filters (tickets/sla.py sla_status_q): running cycles by their at-risk instant.
+            models.Index(
+                fields=["sla_at_risk_at"],
+                name="rr_sla_running",
+                condition=Q(sla_cycle__gt=0, sla_stopped_at__isnull=True, sla_paused_at__isnull=True),
+            ),
             # The queue: open requests by urgency, per assignee.
             models.Index(fields=["state", "sla_breach_at"], name="rr_state_breach"),
             models.Index(fields=["assignee", "state"], name="rr_assignee_state"),

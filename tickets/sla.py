@@ -5,8 +5,13 @@ SLA_HOLIDAYS_COUNTRY (and SLA_HOLIDAYS_SUBDIV) according to `holidays`. Each bus
 24 hours of business time, measured on the local wall clock (so a deadline keeps its local time
 across a DST change); other days count none.
 
-This module is the only writer of a request's SLA fields and of SlaCycle rows. Its functions are
-called by the services inside their transaction, with the request row locked.
+This module is the only writer of a request's SLA fields and of SlaCycle rows (the sweep only
+moves its cursor, `sla_next_event[_at]`, with `advance_cursor`). Its functions are called by the
+services inside their transaction, with the request row locked.
+
+Deadlines: `sla_at_risk_at` <= `sla_target_at` <= `sla_breach_at` always hold, and a status is a
+pure function of them, the stop/pause instants and the time it is read (`sla_status_of` in
+Python, `sla_status_q` / `sla_status_expression` in SQL, which agree row for row).
 """
 
 from __future__ import annotations
@@ -38,16 +43,21 @@ def sla_zone() -> zoneinfo.ZoneInfo:
 
 @lru_cache(maxsize=256)
 def _holidays_of_year(country: str, subdiv: str | None, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, subdiv=subdiv, years=year).keys())
+    # Observed days can fall in a neighbouring year (New Year's Day 2028, a Saturday, is observed
+    # on Friday 2027-12-31), so the neighbours are generated too and filtered to `year`.
+    calendar = holidays.country_holidays(country, subdiv=subdiv, years=(year - 1, year, year + 1))
+    return frozenset(day for day in calendar if day.year == year)
 
 
 def is_business_day(day: date) -> bool:
+    """Monday to Friday and not a public holiday of SLA_HOLIDAYS_COUNTRY (and _SUBDIV)."""
     if day.weekday() >= 5:
         return False
     return day not in _holidays_of_year(settings.SLA_HOLIDAYS_COUNTRY, settings.SLA_HOLIDAYS_SUBDIV, day.year)
 
 
 def holiday_name(day: date) -> str | None:
+    """The public holiday on `day` (for pages that explain a deadline), or None."""
     calendar = holidays.country_holidays(
         settings.SLA_HOLIDAYS_COUNTRY, subdiv=settings.SLA_HOLIDAYS_SUBDIV, years=day.year
     )
@@ -69,14 +79,20 @@ def _midnight(day: date) -> datetime:
 
 
 def add_business_time(start: datetime, seconds: float) -> datetime:
-    """The instant at which `seconds` of business time will have elapsed since `start`.
+    """The earliest instant at which `seconds` of business time will have elapsed since `start`.
 
-    A negative amount walks backwards. The result of a forward walk that ends exactly at the end of
-    a business day is 00:00 of the next calendar day (the end of that day), whatever that day is.
+    So a walk that ends exactly at the end of a business day returns 00:00 of the next calendar
+    day (five business days from a Saturday end at 00:00 of the following Saturday), never the
+    start of the next business day, and zero seconds return `start` itself. A negative amount
+    walks backwards: the latest instant with that much business time between it and `start`.
+    Business time runs on the local wall clock of SLA_TIMEZONE, so a deadline keeps its local
+    time of day across a DST change.
     """
-    local = _to_local(start)
     remaining = float(seconds)
-    if remaining >= 0:
+    if remaining == 0:
+        return start
+    local = _to_local(start)
+    if remaining > 0:
         for _ in range(_MAX_DAYS_SCANNED):
             day = local.date()
             if is_business_day(day):
@@ -108,9 +124,9 @@ def add_business_time(start: datetime, seconds: float) -> datetime:
 
 def business_seconds_between(start: datetime, end: datetime) -> float:
     """Business seconds in [start, end); negative when end is before start."""
+    local, local_end = _to_local(start), _to_local(end)
     if end < start:
         return -business_seconds_between(end, start)
-    local, local_end = _to_local(start), _to_local(end)
     total = 0.0
     while local < local_end:
         day = local.date()
@@ -162,20 +178,29 @@ def sla_status_of(req: ReassessmentRequest, now: datetime) -> str:
 
 
 def sla_status_q(status: str, now: datetime) -> Q:
-    """A filter for requests whose current cycle has `status` at `now` (index-friendly)."""
+    """A filter for requests whose current cycle has `status` at `now`; the same answer as
+    `sla_status_of` for every row.
+
+    The running statuses share the partial index `rr_sla_running` (running cycles by
+    `sla_at_risk_at`): at_risk, overdue and breached all imply `sla_at_risk_at < now`, since the
+    deadlines are ordered (at_risk <= target <= breach), so that implied bound is spelled out
+    for the planner.
+    """
     active = Q(sla_cycle__gt=0, sla_stopped_at__isnull=True)
     running = active & Q(sla_paused_at__isnull=True)
+    started = running & Q(sla_at_risk_at__lt=now)
     stopped = Q(sla_cycle__gt=0, sla_stopped_at__isnull=False)
     conditions = {
         SlaStatus.RUNNING: running & Q(sla_at_risk_at__gte=now),
-        SlaStatus.AT_RISK: running & Q(sla_at_risk_at__lt=now, sla_target_at__gte=now),
-        SlaStatus.OVERDUE: running & Q(sla_target_at__lt=now, sla_breach_at__gte=now),
-        SlaStatus.BREACHED: running & Q(sla_breach_at__lt=now),
+        SlaStatus.AT_RISK: started & Q(sla_target_at__gte=now),
+        SlaStatus.OVERDUE: started & Q(sla_target_at__lt=now, sla_breach_at__gte=now),
+        SlaStatus.BREACHED: started & Q(sla_breach_at__lt=now),
         SlaStatus.PAUSED: active & Q(sla_paused_at__isnull=False),
-        SlaStatus.MET: stopped & Q(sla_stopped_at__lte=F("sla_target_at")),
+        SlaStatus.MET: stopped & (Q(sla_target_at__isnull=True) | Q(sla_stopped_at__lte=F("sla_target_at"))),
         SlaStatus.LATE: stopped
-        & Q(sla_stopped_at__gt=F("sla_target_at"), sla_stopped_at__lte=F("sla_breach_at")),
-        SlaStatus.MISSED: stopped & Q(sla_stopped_at__gt=F("sla_breach_at")),
+        & Q(sla_stopped_at__gt=F("sla_target_at"))
+        & (Q(sla_breach_at__isnull=True) | Q(sla_stopped_at__lte=F("sla_breach_at"))),
+        SlaStatus.MISSED: stopped & Q(sla_stopped_at__gt=F("sla_target_at")) & Q(sla_stopped_at__gt=F("sla_breach_at")),
     }
     if status not in conditions:
         raise ValueError(f"Unknown SLA status {status!r}.")
@@ -201,6 +226,20 @@ def _deadlines(clock_started_at: datetime, used: float) -> tuple[datetime, datet
     )
 
 
+def _deadline_after_pause(limit: float, used: float, paused_at: datetime, resumed_at: datetime) -> datetime:
+    """When a cycle that used `used` business seconds before a pause reaches `limit`.
+
+    Still ahead: that much business time after the resume. Reached exactly: the resume instant
+    (the clock runs on from there, so the cycle is past it at once). Already passed before the
+    pause: counted back from the pause, where the clock stopped, so the instant is a real one of
+    the cycle's running time rather than one inside the pause.
+    """
+    remaining = limit - used
+    if remaining >= 0:
+        return add_business_time(resumed_at, remaining)
+    return add_business_time(paused_at, remaining)
+
+
 def _set_cursor(req: ReassessmentRequest, fired: set[str]) -> None:
     """Point the sweep at the first event of the running cycle that has not fired yet."""
     due = {
@@ -222,7 +261,7 @@ def advance_cursor(req: ReassessmentRequest, fired_kind: str) -> None:
 
 
 def cycle_start(req: ReassessmentRequest, *, at: datetime) -> SlaCycle:
-    """Start the next cycle (1 at submit, 2 at request_reevaluation)."""
+    """Start the next cycle (1 at submit, 2 at request_reevaluation) with fresh deadlines."""
     number = req.sla_cycle + 1
     req.sla_cycle = number
     req.sla_clock_started_at = at
@@ -237,13 +276,24 @@ def cycle_start(req: ReassessmentRequest, *, at: datetime) -> SlaCycle:
 
 
 def _used_now(req: ReassessmentRequest, at: datetime) -> float:
-    if req.sla_paused_at is not None:
+    if req.sla_paused_at is not None or req.sla_clock_started_at is None:
         return req.sla_used_before_pause
-    return req.sla_used_before_pause + business_seconds_between(req.sla_clock_started_at, at)
+    return req.sla_used_before_pause + max(0.0, business_seconds_between(req.sla_clock_started_at, at))
+
+
+def business_seconds_used(req: ReassessmentRequest, now: datetime) -> float:
+    """Business seconds the current cycle has used by `now` (paused time excluded)."""
+    if req.sla_cycle == 0:
+        return 0.0
+    if req.sla_stopped_at is not None:
+        now = min(now, req.sla_stopped_at)
+    return _used_now(req, now)
 
 
 def cycle_pause(req: ReassessmentRequest, *, at: datetime) -> None:
-    """request_info: stop the clock; deadlines are empty while paused."""
+    """request_info: stop the clock; deadlines are empty while paused, and so is the cursor."""
+    if req.sla_cycle == 0 or req.sla_stopped_at is not None or req.sla_paused_at is not None:
+        return
     req.sla_used_before_pause = _used_now(req, at)
     req.sla_paused_at = at
     req.sla_at_risk_at = req.sla_target_at = req.sla_breach_at = None
@@ -255,13 +305,18 @@ def _close_pause(req: ReassessmentRequest, at: datetime) -> None:
     paused_at = req.sla_paused_at
     if paused_at is None:
         return
+    at = max(at, paused_at)
+    used = req.sla_used_before_pause
     cycle = SlaCycle.objects.get(request=req, number=req.sla_cycle)
-    cycle.paused_seconds += max(0.0, (at - paused_at).total_seconds())
-    cycle.paused_business_seconds += max(0.0, business_seconds_between(paused_at, at))
+    cycle.paused_seconds += (at - paused_at).total_seconds()
+    cycle.paused_business_seconds += business_seconds_between(paused_at, at)
     cycle.paused_at = None
     req.sla_paused_at = None
     req.sla_clock_started_at = at
-    req.sla_at_risk_at, req.sla_target_at, req.sla_breach_at = _deadlines(at, req.sla_used_before_pause)
+    req.sla_at_risk_at, req.sla_target_at, req.sla_breach_at = (
+        _deadline_after_pause(limit, used, paused_at, at)
+        for limit in (at_risk_seconds(), target_seconds(), breach_seconds())
+    )
     cycle.target_at, cycle.breach_at = req.sla_target_at, req.sla_breach_at
     cycle.save(update_fields=["paused_seconds", "paused_business_seconds", "paused_at", "target_at", "breach_at"])
 
