@@ -36,7 +36,7 @@ def weekday_holidays(first: date, last: date) -> list[date]:
     """The public holidays of the SLA calendar in [first, last] that fall on a weekday."""
     found: list[date] = []
     for year in range(first.year, last.year + 1):
-        for day in sla._holidays_of_year(  # noqa: SLF001 - the cached calendar of tickets/sla.py
+        for day in sla._holidays_of_year(
             settings.SLA_HOLIDAYS_COUNTRY, settings.SLA_HOLIDAYS_SUBDIV, year
         ):
             if first <= day <= last and day.weekday() < 5:
