@@ -39,28 +39,24 @@ class _Frame:
         return self.height - self.top - self.bottom
 
 
-def _nice_max(value: int) -> int:
-    """A round axis maximum at or above `value` (1, 2, 5 × 10^k)."""
-    if value <= 0:
-        return 1
+def _scale(value: int) -> tuple[int, int]:
+    """(axis maximum, tick step) for counts: whole-number ticks of 1, 2, 5 × 10^k, at most five."""
     step = 1
     while True:
         for factor in (1, 2, 5):
-            if factor * step >= value:
-                return factor * step
+            if max(value, 1) <= factor * step * 5:
+                tick = factor * step
+                return max(tick, -(-max(value, 1) // tick) * tick), tick
         step *= 10
 
 
-def _axis(frame: _Frame, maximum: int) -> list[str]:
+def _axis(frame: _Frame, maximum: int, tick: int) -> list[str]:
     parts = []
-    for i in range(5):
-        value = maximum * i / 4
-        if value != int(value) and maximum < 4:
-            continue
-        y = frame.top + frame.plot_height * (1 - i / 4)
+    for value in range(0, maximum + 1, tick):
+        y = frame.top + frame.plot_height * (1 - value / maximum)
         parts.append(
             f'<line x1="{frame.left}" x2="{frame.width - frame.right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{frame.left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{value:g}</text>'
+            f'<text x="{frame.left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{value}</text>'
         )
     return parts
 
@@ -79,8 +75,8 @@ def compliance_chart(data: Compliance, chart_id: str) -> SafeString:
     """Stacked weekly bars (met, late, missed, breached still open) with the success rate on top."""
     frame = _Frame()
     weeks = data.weeks
-    maximum = _nice_max(max((w.counted for w in weeks), default=0))
-    body = _axis(frame, maximum)
+    maximum, tick = _scale(max((w.counted for w in weeks), default=0))
+    body = _axis(frame, maximum, tick)
     slot = frame.plot_width / max(len(weeks), 1)
     bar = min(48.0, slot * 0.7)
     for index, week in enumerate(weeks):
@@ -125,8 +121,8 @@ def compliance_chart(data: Compliance, chart_id: str) -> SafeString:
 
 def aging_chart(data: Aging, chart_id: str) -> SafeString:
     frame = _Frame(width=520, height=240, bottom=40)
-    maximum = _nice_max(max((n for _, _, n in data.buckets), default=0))
-    body = _axis(frame, maximum)
+    maximum, tick = _scale(max((n for _, _, n in data.buckets), default=0))
+    body = _axis(frame, maximum, tick)
     slot = frame.plot_width / len(data.buckets)
     bar = slot * 0.62
     for index, (key, label, count) in enumerate(data.buckets):

@@ -50,8 +50,9 @@ class ReportFilterForm(forms.Form):
         self.now = now
         self.fields["assignee"].choices = assignee_choices()
         default_from, default_to = default_range(now)
-        self.fields["date_from"].widget.attrs["placeholder"] = default_from.isoformat()
-        self.fields["date_to"].widget.attrs["placeholder"] = default_to.isoformat()
+        # An unbound form shows the range the page is reporting on.
+        self.fields["date_from"].initial = default_from
+        self.fields["date_to"].initial = default_to
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

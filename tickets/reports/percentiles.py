@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -97,7 +98,10 @@ def _percentiles_by_window(
         )
         .values(*names, "rpt_value", "rpt_rn", "rpt_cnt")
     )
-    inner_sql, params = ranked.query.sql_with_params()
+    try:
+        inner_sql, params = ranked.query.sql_with_params()
+    except EmptyResultSet:  # e.g. a filter on an empty list: nothing to rank
+        return {}
     # Zero-based positions wanted for each fraction: floor(p * (n - 1)) and the row after it.
     wanted = []
     for numerator, denominator in fractions:
