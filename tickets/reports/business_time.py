@@ -19,7 +19,7 @@ both to `business_seconds_between`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -126,14 +126,26 @@ class BusinessOrdinal(Expression):
         emit(" %% 7) > 5 THEN 5 ELSE (")
         emit(n_sql, n_params)
         emit(" %% 7) END)")
-        for holiday in holiday_params:
-            emit(" - (CASE WHEN ")
+        if holiday_params and connection.vendor == "postgresql":
+            # width_bucket counts the sorted thresholds at or below the date: with each holiday moved
+            # one day later, that is the number of holidays strictly before it. One call, not one
+            # CASE per holiday, which matters over hundreds of thousands of rows.
+            emit(" - width_bucket(")
             emit(date_sql, date_params)
-            emit(f" > {cast} THEN 1 ELSE 0 END)", [holiday])
+            emit(", %s::date[])", [[h + timedelta(days=1) for h in self.holidays]])
+        else:
+            for holiday in holiday_params:
+                emit(" - (CASE WHEN ")
+                emit(date_sql, date_params)
+                emit(f" > {cast} THEN 1 ELSE 0 END)", [holiday])
         emit(") + (CASE WHEN (")
         emit(n_sql, n_params)
         emit(" %% 7) < 5")
-        if holiday_params:
+        if holiday_params and connection.vendor == "postgresql":
+            emit(" AND ")
+            emit(date_sql, date_params)
+            emit(" <> ALL(%s::date[])", [list(self.holidays)])
+        elif holiday_params:
             emit(" AND ")
             emit(date_sql, date_params)
             emit(" NOT IN (" + ", ".join([cast] * len(holiday_params)) + ")", holiday_params)

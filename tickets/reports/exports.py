@@ -43,29 +43,29 @@ def aging_rows(params: ReportParams) -> Iterator[Row]:
 
 
 def attention_rows(params: ReportParams) -> Iterator[Row]:
-    from tickets import sla
-
     yield [
         "status", "reference", "admin_url", "company", "account", "isv", "assignee", "state",
         "target_at", "breach_at", "business_days_past_target",
     ]
+    fields = (
+        "pk", "reference", "company_name", "account__name", "account__is_isv", "assignee__first_name",
+        "assignee__last_name", "assignee__username", "state", "sla_target_at", "sla_breach_at", "rpt_past_target",
+    )
     for status in selectors.ATTENTION_STATUSES:
-        for req in selectors.attention_queryset(params, status).iterator(chunk_size=2000):
-            past = (
-                -sla.business_seconds_between(params.now, req.sla_target_at) / DAY if req.sla_target_at else None
-            )
+        rows = selectors.attention_queryset(params, status).values_list(*fields).iterator(chunk_size=5000)
+        for pk, reference, company, account, isv, first, last, username, state, target, breach, past in rows:
             yield [
                 str(status),
-                req.reference,
-                f"/admin/tickets/reassessmentrequest/{req.pk}/change/",
-                req.company_name,
-                req.account.name,
-                "yes" if req.account.is_isv else "no",
-                _name(req.assignee),
-                req.state,
-                local(req.sla_target_at),
-                local(req.sla_breach_at),
-                csv_number(past),
+                reference,
+                f"/admin/tickets/reassessmentrequest/{pk}/change/",
+                company,
+                account,
+                "yes" if isv else "no",
+                f"{first or ''} {last or ''}".strip() or (username or ""),
+                state,
+                local(target),
+                local(breach),
+                csv_number(None if past is None else past / DAY),
             ]
 
 
@@ -114,30 +114,40 @@ REQUEST_COLUMNS = [
 
 def request_rows(params: ReportParams, *, agent_names: dict[int, str]) -> Iterator[Row]:
     yield REQUEST_COLUMNS
-    for cycle in selectors.cycles_for_export(params).iterator(chunk_size=2000):
-        req = cycle.request
+    fields = (
+        "request_id", "request__reference", "request__account__name", "request__account__is_isv",
+        "request__services", "number", "request__state", "rpt_status", "rpt_agent", "started_at", "target_at",
+        "breach_at", "first_response_at", "stopped_at", "stop_transition", "result", "rpt_used", "rpt_to_response",
+        "paused_business_seconds", "paused_seconds", "request__decision_outcome",
+    )
+    # Plain tuples, not model instances: this file can have hundreds of thousands of rows.
+    rows = selectors.cycles_for_export(params).values_list(*fields).iterator(chunk_size=5000)
+    for (
+        request_id, reference, account, isv, services, number, state, status, agent, started, target, breach,
+        first_response, stopped, stop_transition, result, used, to_response, paused_business, paused, outcome,
+    ) in rows:
         yield [
-            req.reference,
-            f"/admin/tickets/reassessmentrequest/{req.pk}/change/",
-            req.account.name,
-            "yes" if req.account.is_isv else "no",
-            " ".join(req.services or []),
-            cycle.number,
-            req.state,
-            selectors.export_status(cycle, params.now),
-            agent_names.get(cycle.rpt_agent, "") if cycle.rpt_agent else "",
-            local(cycle.started_at),
-            local(cycle.target_at),
-            local(cycle.breach_at),
-            local(cycle.first_response_at),
-            local(cycle.stopped_at),
-            cycle.stop_transition,
-            cycle.result,
-            csv_number(None if cycle.rpt_used is None else cycle.rpt_used / DAY),
-            csv_number(None if cycle.rpt_to_response is None else cycle.rpt_to_response / DAY),
-            csv_number(cycle.paused_business_seconds / DAY),
-            csv_number(cycle.paused_seconds / DAY),
-            req.decision_outcome if cycle.stop_transition == "approve" else "",
+            reference,
+            f"/admin/tickets/reassessmentrequest/{request_id}/change/",
+            account,
+            "yes" if isv else "no",
+            " ".join(services or []),
+            number,
+            state,
+            status,
+            agent_names.get(agent, "") if agent else "",
+            local(started),
+            local(target),
+            local(breach),
+            local(first_response),
+            local(stopped),
+            stop_transition,
+            result,
+            csv_number(None if used is None else used / DAY),
+            csv_number(None if to_response is None else to_response / DAY),
+            csv_number(paused_business / DAY),
+            csv_number(paused / DAY),
+            outcome if stop_transition == "approve" else "",
         ]
 
 

@@ -27,7 +27,7 @@ def csv_number(value: float | None, digits: int = 4) -> str:
 
 
 def local(instant: datetime | None) -> str:
-    """An instant in the SLA time zone, ISO 8601 with its offset (CSV) ."""
+    """An instant in the SLA time zone, ISO 8601 with its offset (CSV)."""
     return "" if instant is None else instant.astimezone(sla.sla_zone()).isoformat(timespec="seconds")
 
 

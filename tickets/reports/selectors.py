@@ -311,10 +311,19 @@ class Attention:
 
 
 def attention_queryset(params: ReportParams, status: str) -> QuerySet[ReassessmentRequest]:
+    """Open requests with `status` now, most urgent first, with the business seconds past their
+    target (negative: still before it) computed in SQL."""
     deadline = "sla_target_at" if status == SlaStatus.AT_RISK else "sla_breach_at"
+    holidays = params.holidays()
     return (
         open_requests(params)
         .filter(sla.sla_status_q(status, params.now))
+        .annotate(
+            rpt_past_target=ExpressionWrapper(
+                Value(business_ordinal_py(params.now, holidays)) - BusinessOrdinal("sla_target_at", holidays),
+                output_field=FloatField(),
+            )
+        )
         .select_related("account", "assignee")
         .order_by(deadline, "pk")
     )
@@ -329,19 +338,13 @@ def attention(params: ReportParams, limit: int | None = LIST_LIMIT) -> list[Atte
     result = []
     for status in ATTENTION_STATUSES:
         qs = attention_queryset(params, status)
-        requests = list(qs[:limit] if limit else qs)
         items = [
-            AttentionItem(
-                request=req,
-                status=str(status),
-                business_days_past_target=-sla.business_seconds_between(params.now, req.sla_target_at) / DAY
-                if req.sla_target_at
-                else None,
-            )
-            for req in requests
+            AttentionItem(request=req, status=str(status), business_days_past_target=_days(req.rpt_past_target))
+            for req in (qs[:limit] if limit else qs)
         ]
-        result.append(Attention(status=str(status), label=SlaStatus(status).label, count=counts[str(status)],
-                                items=items))
+        result.append(
+            Attention(status=str(status), label=SlaStatus(status).label, count=counts[str(status)], items=items)
+        )
     return result
 
 
@@ -576,6 +579,7 @@ def cycles_for_export(params: ReportParams) -> QuerySet[SlaCycle]:
         .filter(Q(stopped_at__isnull=True) | Q(stopped_at__gte=params.start))
         .annotate(
             rpt_agent=cycle_agent(),
+            rpt_status=export_status(params.now),
             rpt_used=Case(
                 When(stopped_at__isnull=False, then=F("business_seconds_used")),
                 When(paused_at__isnull=False, then=F("request__sla_used_before_pause")),
@@ -587,25 +591,21 @@ def cycles_for_export(params: ReportParams) -> QuerySet[SlaCycle]:
                 output_field=FloatField(),
             ),
         )
-        .select_related("request__account", "request__assignee")
         .order_by("started_at", "pk")
     )
 
 
-def export_status(cycle: SlaCycle, now: datetime) -> str:
-    """Status of a cycle at `now`, like sla_status_of but for any cycle (not only the current one)."""
-    if cycle.stopped_at is not None:
-        return cycle.result
-    if cycle.paused_at is not None:
-        return SlaStatus.PAUSED
-    if cycle.breach_at and now > cycle.breach_at:
-        return SlaStatus.BREACHED
-    if cycle.target_at and now > cycle.target_at:
-        return SlaStatus.OVERDUE
-    at_risk_at = cycle.request.sla_at_risk_at if cycle.request.sla_cycle == cycle.number else None
-    if at_risk_at and now > at_risk_at:
-        return SlaStatus.AT_RISK
-    return SlaStatus.RUNNING
+def export_status(now: datetime) -> Case:
+    """Status of any cycle at `now` (not only the request's current one), like sla_status_of."""
+    return Case(
+        When(stopped_at__isnull=False, then=F("result")),
+        When(paused_at__isnull=False, then=Value(SlaStatus.PAUSED.value)),
+        When(breach_at__lt=now, then=Value(SlaStatus.BREACHED.value)),
+        When(target_at__lt=now, then=Value(SlaStatus.OVERDUE.value)),
+        When(number=F("request__sla_cycle"), request__sla_at_risk_at__lt=now, then=Value(SlaStatus.AT_RISK.value)),
+        default=Value(SlaStatus.RUNNING.value),
+        output_field=CharField(),
+    )
 
 
 __all__ = [
