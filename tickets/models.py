@@ -261,6 +261,14 @@ class ReassessmentRequest(FSMModelMixin, models.Model):
             models.Index(fields=["account", "-created_at"], name="rr_account_created"),
             models.Index(fields=["decided_at"], name="rr_decided_at"),
             models.Index(fields=["submitted_at"], name="rr_submitted_at"),
+            # The SLA report: backlog figures over every open request read index-only (PostgreSQL
+            # INCLUDE), and the most overdue open requests first.
+            models.Index(
+                fields=["sla_breach_at"],
+                include=["assignee", "sla_target_at", "sla_at_risk_at", "sla_paused_at", "sla_stopped_at", "sla_cycle"],
+                condition=Q(state__in=sorted(OPEN_STATES)),
+                name="rr_report_open",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -537,6 +545,9 @@ class SlaCycle(models.Model):
         indexes = [
             models.Index(fields=["stopped_at"], name="sla_cycle_stopped"),
             models.Index(fields=["started_at"], name="sla_cycle_started"),
+            # The SLA report: first responses in a range, and running cycles breached in a range.
+            models.Index(fields=["first_response_at"], name="sla_cycle_first_response"),
+            models.Index(fields=["breach_at"], name="sla_cycle_open_breach", condition=Q(stopped_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
