@@ -38,7 +38,9 @@ class ApplyRestrictionForm(forms.Form):
     kind = forms.ChoiceField(label="Restriction", choices=Restriction.Kind.choices)
     source = forms.ChoiceField(label="Why", choices=Restriction.Source.choices)
     detail = forms.CharField(
-        label="Detail", required=False, max_length=500,
+        label="Detail",
+        required=False,
+        max_length=500,
         help_text="E.g. the blocked countries or the sender ID. The owner sees it in the email.",
     )
 
@@ -56,11 +58,17 @@ class ViolationLadderForm(forms.Form):
         choices=[("", "—"), *[(k, Restriction.Kind(k).label) for k in LADDER_TARGET_KINDS]],
     )
     target = forms.CharField(
-        label="Sender ID or campaign (single violation)", required=False, max_length=200,
+        label="Sender ID or campaign (single violation)",
+        required=False,
+        max_length=200,
         help_text="E.g. the sender ID ACMEOTP or the campaign ID CX9Z1Q.",
     )
-    note = forms.CharField(label="What happened", required=False, max_length=300,
-                           help_text="Kept with the restriction; the owner sees it in the email.")
+    note = forms.CharField(
+        label="What happened",
+        required=False,
+        max_length=300,
+        help_text="Kept with the restriction; the owner sees it in the email.",
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -122,7 +130,16 @@ class IsvFilter(admin.SimpleListFilter):
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     change_form_template = "admin/accounts/account/change_form.html"
-    list_display = ("name", "owner", "is_isv", "parent", "country", "active_restriction_count", "risk_signal_count", "created_at")
+    list_display = (
+        "name",
+        "owner",
+        "is_isv",
+        "parent",
+        "country",
+        "active_restriction_count",
+        "risk_signal_count",
+        "created_at",
+    )
     list_select_related = ("owner", "parent")
     list_filter = (IsvFilter, "country")
     search_fields = ("name", "owner__username", "owner__email")
@@ -138,9 +155,15 @@ class AccountAdmin(admin.ModelAdmin):
         css = {"all": ("admin_desk/desk.css",)}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
-        return super().get_queryset(request).annotate(
-            active_restrictions_n=Count("restrictions", filter=Q(restrictions__status=Restriction.Status.ACTIVE), distinct=True),
-            risk_signals_n=Count("risk_signals", distinct=True),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                active_restrictions_n=Count(
+                    "restrictions", filter=Q(restrictions__status=Restriction.Status.ACTIVE), distinct=True
+                ),
+                risk_signals_n=Count("risk_signals", distinct=True),
+            )
         )
 
     def has_delete_permission(self, request: HttpRequest, obj: Account | None = None) -> bool:
@@ -165,17 +188,26 @@ class AccountAdmin(admin.ModelAdmin):
     def has_signal_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.add_risksignal")
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra_context = dict(extra_context or {})
         extra_context["compliance_actions"] = [
-            (name, label) for name, (_, name, label) in self.get_actions(request).items()
+            (name, label)
+            for name, (_, name, label) in self.get_actions(request).items()
             if name in {"apply_restriction", "record_risk_signal", "apply_violation_ladder"}
         ]
         extra_context["changelist_url"] = reverse("admin:accounts_account_changelist")
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _intermediate(
-        self, request: HttpRequest, queryset: QuerySet[Account], *, action: str, title: str, form: forms.Form,
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Account],
+        *,
+        action: str,
+        title: str,
+        form: forms.Form,
         notes: list[str] | None = None,
     ) -> TemplateResponse:
         return TemplateResponse(
@@ -207,11 +239,18 @@ class AccountAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             for account in queryset:
                 restriction_apply(
-                    account=account, kind=form.cleaned_data["kind"], source=form.cleaned_data["source"],
-                    detail=form.cleaned_data["detail"], actor=request.user,
+                    account=account,
+                    kind=form.cleaned_data["kind"],
+                    source=form.cleaned_data["source"],
+                    detail=form.cleaned_data["detail"],
+                    actor=request.user,
                 )
             kind_label = Restriction.Kind(form.cleaned_data["kind"]).label
-            messages.success(request, f"{kind_label} applied to {', '.join(a.name for a in queryset)}; the owners were emailed how to ask for a reassessment.")
+            messages.success(
+                request,
+                f"{kind_label} applied to {', '.join(a.name for a in queryset)}; "
+                "the owners were emailed how to ask for a reassessment.",
+            )
             return self._done(request, queryset)
         return self._intermediate(request, queryset, action="apply_restriction", title="Apply a restriction", form=form)
 
@@ -220,16 +259,25 @@ class AccountAdmin(admin.ModelAdmin):
         form = RecordRiskSignalForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             for account in queryset:
-                risk_signal_record(account=account, kind=form.cleaned_data["kind"], note=form.cleaned_data["note"], actor=request.user)
+                risk_signal_record(
+                    account=account, kind=form.cleaned_data["kind"], note=form.cleaned_data["note"], actor=request.user
+                )
             messages.success(
                 request,
-                f"{RiskSignal.Kind(form.cleaned_data['kind']).label} recorded on {', '.join(a.name for a in queryset)}. "
+                f"{RiskSignal.Kind(form.cleaned_data['kind']).label} recorded on "
+                f"{', '.join(a.name for a in queryset)}. "
                 "Requests these accounts submit from now on are rejected automatically.",
             )
             return self._done(request, queryset)
         return self._intermediate(
-            request, queryset, action="record_risk_signal", title="Record a risk signal", form=form,
-            notes=["Risk signals are zero-tolerance practices: every request submitted afterwards is rejected finally."],
+            request,
+            queryset,
+            action="record_risk_signal",
+            title="Record a risk signal",
+            form=form,
+            notes=[
+                "Risk signals are zero-tolerance practices: every request submitted afterwards is rejected finally."
+            ],
         )
 
     @admin.action(description="Apply the ISV violation ladder…", permissions=["restrict"])
@@ -240,14 +288,21 @@ class AccountAdmin(admin.ModelAdmin):
             return None
         account = accounts[0]
         if isv_main_account(account) is None:
-            messages.error(request, f"{account.name} is neither an ISV nor an ISV's sub-account; use “Apply a restriction” instead.")
+            messages.error(
+                request,
+                f"{account.name} is neither an ISV nor an ISV's sub-account; use “Apply a restriction” instead.",
+            )
             return self._done(request, queryset)
         form = ViolationLadderForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             try:
                 applied = violation_ladder_apply(
-                    account=account, level=form.cleaned_data["level"], target_kind=form.cleaned_data["target_kind"],
-                    target=form.cleaned_data["target"], note=form.cleaned_data["note"], actor=request.user,
+                    account=account,
+                    level=form.cleaned_data["level"],
+                    target_kind=form.cleaned_data["target_kind"],
+                    target=form.cleaned_data["target"],
+                    note=form.cleaned_data["note"],
+                    actor=request.user,
                 )
             except ComplianceError as exc:
                 form.add_error(None, str(exc))
@@ -256,11 +311,21 @@ class AccountAdmin(admin.ModelAdmin):
                 messages.success(request, f"Violation ladder applied. In force: {summary}.")
                 return self._done(request, queryset)
         count = compliance_violation_count(account)
-        notes = [f"This ISV has {count} earlier compliance-violation restriction{'s' if count != 1 else ''} (main account and sub-accounts)."]
+        notes = [
+            f"This ISV has {count} earlier compliance-violation restriction{'s' if count != 1 else ''} "
+            "(main account and sub-accounts)."
+        ]
         if account.parent_id is None:
-            notes.append("This is the ISV's main account: a serious violation is applied to the end brand's sub-account.")
+            notes.append(
+                "This is the ISV's main account: a serious violation is applied to the end brand's sub-account."
+            )
         return self._intermediate(
-            request, queryset, action="apply_violation_ladder", title=f"Violation ladder for {account.name}", form=form, notes=notes
+            request,
+            queryset,
+            action="apply_violation_ladder",
+            title=f"Violation ladder for {account.name}",
+            form=form,
+            notes=notes,
         )
 
 
@@ -269,7 +334,17 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(Restriction)
 class RestrictionAdmin(admin.ModelAdmin):
-    list_display = ("id", "account", "kind", "detail", "source", "status_badge", "applied_at", "applied_by", "lifted_at")
+    list_display = (
+        "id",
+        "account",
+        "kind",
+        "detail",
+        "source",
+        "status_badge",
+        "applied_at",
+        "applied_by",
+        "lifted_at",
+    )
     list_select_related = ("account", "applied_by")
     list_filter = ("status", "kind", "source")
     search_fields = ("account__name", "detail")
@@ -313,7 +388,9 @@ class RestrictionAdmin(admin.ModelAdmin):
     @admin.action(description="Lift selected restrictions", permissions=["lift"])
     def lift_selected(self, request: HttpRequest, queryset: QuerySet[Restriction]) -> None:
         done = restrictions_lift(restrictions=list(queryset), actor=request.user)
-        messages.success(request, f"Lifted {len(done)} restriction(s)." if done else "Nothing to lift: they were lifted already.")
+        messages.success(
+            request, f"Lifted {len(done)} restriction(s)." if done else "Nothing to lift: they were lifted already."
+        )
 
     @admin.action(description="Mark selected restrictions as limited", permissions=["lift"])
     def limit_selected(self, request: HttpRequest, queryset: QuerySet[Restriction]) -> None:

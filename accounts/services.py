@@ -136,7 +136,9 @@ def violation_ladder_apply(
     """
     main = isv_main_account(account)
     if main is None:
-        raise ComplianceError(f"{account.name} is neither an ISV nor an ISV's sub-account; apply a restriction instead.")
+        raise ComplianceError(
+            f"{account.name} is neither an ISV nor an ISV's sub-account; apply a restriction instead."
+        )
     note = (note or "").strip()
     suffix = f" — {note}" if note else ""
     if level == ViolationLevel.SINGLE:
@@ -153,9 +155,14 @@ def violation_ladder_apply(
                 "sub-account; choose that sub-account."
             )
         return [
-            _apply_once(account=account, kind=Restriction.Kind.SENDER_ID_SUSPENDED, detail=ALL_SENDER_IDS + suffix, actor=actor),
             _apply_once(
-                account=account, kind=Restriction.Kind.CAMPAIGN_SUSPENDED, detail=ALL_CAMPAIGNS + suffix, actor=actor,
+                account=account, kind=Restriction.Kind.SENDER_ID_SUSPENDED, detail=ALL_SENDER_IDS + suffix, actor=actor
+            ),
+            _apply_once(
+                account=account,
+                kind=Restriction.Kind.CAMPAIGN_SUSPENDED,
+                detail=ALL_CAMPAIGNS + suffix,
+                actor=actor,
                 notify_owner=False,  # the owner already gets the sender-ID email for the same violation
             ),
         ]
@@ -179,7 +186,9 @@ def violation_ladder_apply(
 
 
 @transaction.atomic
-def restrictions_lift(*, restrictions: list[Restriction], actor: Any = None, status: str = Restriction.Status.LIFTED) -> list[Restriction]:
+def restrictions_lift(
+    *, restrictions: list[Restriction], actor: Any = None, status: str = Restriction.Status.LIFTED
+) -> list[Restriction]:
     """Lift (or limit) several restrictions outside a reassessment decision; already lifted ones
     are left as they are."""
     done = []

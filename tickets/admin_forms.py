@@ -124,9 +124,7 @@ class NoteForm(forms.Form):
         INTERNAL = "internal"
         PUBLIC = "public"
 
-    body = forms.CharField(
-        label="Message", widget=forms.Textarea(attrs=_TEXTAREA), max_length=MAX_MESSAGE_LENGTH
-    )
+    body = forms.CharField(label="Message", widget=forms.Textarea(attrs=_TEXTAREA), max_length=MAX_MESSAGE_LENGTH)
     kind = forms.ChoiceField(
         label="Visible to",
         choices=[(Kind.INTERNAL, "Staff only (internal note)"), (Kind.PUBLIC, "The customer (public reply, emailed)")],

@@ -12,11 +12,11 @@ from tickets.models import ScreeningRule
 ACCOUNTS = "admin:accounts_account_changelist"
 
 
-def messages_of(response) -> list[str]:  # noqa: ANN001
+def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
 
-def run_action(client, action: str, accounts, **data):  # noqa: ANN001, ANN201
+def run_action(client, action: str, accounts, **data):
     """Post an account action; with `data` it is the intermediate form's Apply."""
     payload = {"action": action, "_selected_action": [a.pk for a in accounts]}
     if data:
@@ -136,7 +136,9 @@ def test_violation_ladder_action_applies_the_step(client, compliance) -> None:
     assert any("Violation ladder applied" in m for m in messages_of(response))
 
 
-def test_violation_ladder_refuses_a_direct_customer_and_the_main_account_for_serious(client, compliance, account) -> None:
+def test_violation_ladder_refuses_a_direct_customer_and_the_main_account_for_serious(
+    client, compliance, account
+) -> None:
     client.force_login(compliance)
     response = run_action(client, "apply_violation_ladder", [account])
     assert any("neither an ISV" in m for m in messages_of(response))
@@ -155,9 +157,13 @@ def test_compliance_edits_screening_rules_and_regexes_are_validated(client, comp
     assert "This is not a valid regular expression" in bad.content.decode()
     empty = client.post(add, {"category": "gambling", "match_type": "regex", "pattern": "x*", "is_active": "on"})
     assert "matches empty text" in empty.content.decode()
-    domain = client.post(add, {"category": "isv_shortener", "match_type": "domain", "pattern": "https://go.isv.example/x"})
+    domain = client.post(
+        add, {"category": "isv_shortener", "match_type": "domain", "pattern": "https://go.isv.example/x"}
+    )
     assert "Give a domain name" in domain.content.decode()
-    good = client.post(add, {"category": "gambling", "match_type": "regex", "pattern": r"free\s+spins?", "is_active": "on"})
+    good = client.post(
+        add, {"category": "gambling", "match_type": "regex", "pattern": r"free\s+spins?", "is_active": "on"}
+    )
     assert good.status_code == 302
     assert ScreeningRule.objects.filter(pattern=r"free\s+spins?").exists()
 

@@ -19,21 +19,27 @@ from tickets.models import Notification
 
 
 @pytest.fixture
-def isv(db):  # noqa: ANN001, ANN201
+def isv(db):
     owner = factories.UserFactory(username="isaac", email="isaac@isv.example")
     return factories.AccountFactory(name="Textly ISV", is_isv=True, owner=owner)
 
 
 @pytest.fixture
-def brand(isv):  # noqa: ANN001, ANN201
+def brand(isv):
     return factories.AccountFactory(name="Brand One", parent=isv, owner=isv.owner)
 
 
-def test_single_violation_suspends_the_named_sender_id(brand, compliance, django_capture_on_commit_callbacks, mailoutbox) -> None:
+def test_single_violation_suspends_the_named_sender_id(
+    brand, compliance, django_capture_on_commit_callbacks, mailoutbox
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         (restriction,) = violation_ladder_apply(
-            account=brand, level=ViolationLevel.SINGLE, target_kind="sender_id_suspended", target="BRANDOTP",
-            note="URL shortener in OTP traffic", actor=compliance,
+            account=brand,
+            level=ViolationLevel.SINGLE,
+            target_kind="sender_id_suspended",
+            target="BRANDOTP",
+            note="URL shortener in OTP traffic",
+            actor=compliance,
         )
     assert restriction.account == brand
     assert restriction.kind == Restriction.Kind.SENDER_ID_SUSPENDED

@@ -32,29 +32,36 @@ def transition_url(req: ReassessmentRequest, name: str) -> str:
     return reverse("admin:tickets_reassessmentrequest_transition", args=[req.pk, name])
 
 
-def messages_of(response) -> list[str]:  # noqa: ANN001
+def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
 
-def login(client, user):  # noqa: ANN001, ANN201
+def login(client, user):
     client.force_login(user)
     return client
 
 
-def submitted(account, *, days_ago: float = 0, **details) -> ReassessmentRequest:  # noqa: ANN001
+def submitted(account, *, days_ago: float = 0, **details) -> ReassessmentRequest:
     """A submitted request, submitted `days_ago` days ago (the clock travels)."""
     draft = factories.draft_for(account, account.owner, **details)
     with clock.frozen(timezone.now() - timedelta(days=days_ago)):
         return services.request_submit(request_id=draft.pk, actor=account.owner)
 
 
-def results(response) -> list[str]:  # noqa: ANN001
+def results(response) -> list[str]:
     return [r.reference for r in response.context["cl"].result_list]
 
 
-def png_bytes() -> bytes:
+def png_bytes(size: tuple[int, int] = (4, 4)) -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), (200, 30, 30)).save(buffer, format="PNG")
+    image = Image.new("RGB", size, (245, 245, 240))
+    if size[0] > 20:
+        from PIL import ImageDraw
+
+        draw = ImageDraw.Draw(image)
+        draw.rectangle([10, 10, size[0] - 10, size[1] - 10], outline=(30, 60, 120), width=4)
+        draw.text((24, 24), "Acme Parcel Co\nCarla Customer\nCEO", fill=(30, 60, 120))
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -159,7 +166,7 @@ def test_queue_searches_reference_company_website_and_account(client, agent, acc
     assert search("Zebra") == {b.reference}
 
 
-def _many_requests(account, count: int) -> None:  # noqa: ANN001
+def _many_requests(account, count: int) -> None:
     for index in range(count):
         submitted(account, days_ago=index % 7, company_name=f"Company {index}")
 
@@ -259,7 +266,9 @@ def test_request_info_form_sends_the_message_and_pauses_the_clock(client, agent,
 
 
 def test_request_info_without_a_message_shows_the_form_error(client, agent, request_in_review) -> None:
-    response = login(client, agent).post(transition_url(request_in_review, "request_info"), {"request_info-message": " "})
+    response = login(client, agent).post(
+        transition_url(request_in_review, "request_info"), {"request_info-message": " "}
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "This field is required." in page
@@ -473,8 +482,12 @@ def test_internal_note_and_public_reply_are_posted_and_shown_apart(client, agent
 
 def test_request_page_shows_details_evidence_previews_and_audit(client, agent, account, customer) -> None:
     draft = factories.draft_for(account, customer)
-    image = evidence_add_file(request_id=draft.pk, actor=customer, kind="business_card", upload=io.BytesIO(png_bytes()), name="card.png")
-    pdf = evidence_add_file(request_id=draft.pk, actor=customer, kind="ein", upload=io.BytesIO(PDF_BYTES), name="ein.pdf")
+    image = evidence_add_file(
+        request_id=draft.pk, actor=customer, kind="business_card", upload=io.BytesIO(png_bytes()), name="card.png"
+    )
+    pdf = evidence_add_file(
+        request_id=draft.pk, actor=customer, kind="ein", upload=io.BytesIO(PDF_BYTES), name="ein.pdf"
+    )
     evidence_add_link(request_id=draft.pk, actor=customer, kind="press_mention", url="https://news.example/acme")
     req = services.request_submit(request_id=draft.pk, actor=customer)
     login(client, agent)
@@ -503,7 +516,9 @@ def test_request_page_shows_screening_flags_with_matched_text(client, agent, acc
     assert "Public URL shortener" in page and "Financial" in page
 
 
-def test_request_page_shows_the_accounts_restrictions_and_risk_signals(client, agent, request_in_review, restriction, account) -> None:
+def test_request_page_shows_the_accounts_restrictions_and_risk_signals(
+    client, agent, request_in_review, restriction, account
+) -> None:
     factories.RiskSignalFactory(account=account, kind="number_hoarding", note="500 numbers, no traffic")
     page = login(client, agent).get(change_url(request_in_review)).content.decode()
     assert "SMS blocked" in page

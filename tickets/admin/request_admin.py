@@ -144,6 +144,8 @@ class ReassessmentRequestAdmin(admin.ModelAdmin):
     ordering = (F("sla_breach_at").asc(nulls_last=True), "submitted_at", "pk")
     list_per_page = 50
     show_full_result_count = False
+    # Facet counts would run one COUNT per filter choice over the whole table on every page.
+    show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
     actions = ("claim_selected",)
 
@@ -211,6 +213,10 @@ class ReassessmentRequestAdmin(admin.ModelAdmin):
 
     # --- the queue ----------------------------------------------------------------------------------
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = {"title": "Queue: open requests, most urgent first", **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReassessmentRequest]:
         # Drafts are the customer's unfinished work: the desk never sees them.
         return (
@@ -224,9 +230,7 @@ class ReassessmentRequestAdmin(admin.ModelAdmin):
             )
         )
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         term = search_term.strip()
         if _REFERENCE.match(term):
             # A reference is unique and indexed: skip the slow substring scan over every column.
@@ -270,9 +274,11 @@ class ReassessmentRequestAdmin(admin.ModelAdmin):
         started = obj.submitted_at or obj.created_at
         return timesince(started, timezone.now(), depth=1)
 
-    @admin.display(description="Flags", boolean=True)
-    def flagged(self, obj: ReassessmentRequest) -> bool | None:
-        return True if getattr(obj, "is_flagged", False) else None
+    @admin.display(description="Flags")
+    def flagged(self, obj: ReassessmentRequest) -> str:
+        if getattr(obj, "is_flagged", False):
+            return format_html('<span class="desk-tag desk-tag--warn" title="{}">⚑ flagged</span>', "Screening flags")
+        return ""
 
     # --- read-only detail fields --------------------------------------------------------------------
 
@@ -286,7 +292,10 @@ class ReassessmentRequestAdmin(admin.ModelAdmin):
         if account.parent_id:
             tags.append("ISV sub-account")
         return format_html(
-            '<a href="{}">{}</a> {}', url, account.name, format_html_join(" ", '<span class="desk-tag">{}</span>', ((t,) for t in tags))
+            '<a href="{}">{}</a> {}',
+            url,
+            account.name,
+            format_html_join(" ", '<span class="desk-tag">{}</span>', ((t,) for t in tags)),
         )
 
     @admin.display(description="Website")
@@ -294,7 +303,9 @@ class ReassessmentRequestAdmin(admin.ModelAdmin):
         if not obj.company_website:
             return "—"
         return format_html(
-            '<a href="{}" target="_blank" rel="noopener noreferrer nofollow">{}</a>', obj.company_website, obj.company_website
+            '<a href="{}" target="_blank" rel="noopener noreferrer nofollow">{}</a>',
+            obj.company_website,
+            obj.company_website,
         )
 
     @admin.display(description="Services")
@@ -309,8 +320,12 @@ class ReassessmentRequestAdmin(admin.ModelAdmin):
         return ", ".join(f"{country_name(c)} ({c})" for c in obj.destination_countries or []) or "—"
 
     def get_readonly_fields(self, request: HttpRequest, obj: ReassessmentRequest | None = None) -> list[str]:
-        return [field for _, options in self.fieldsets for row in options["fields"] for field in
-                (row if isinstance(row, tuple) else (row,))]
+        return [
+            field
+            for _, options in self.fieldsets
+            for row in options["fields"]
+            for field in (row if isinstance(row, tuple) else (row,))
+        ]
 
     # --- the request page ---------------------------------------------------------------------------
 
@@ -398,7 +413,8 @@ class ReassessmentRequestAdmin(admin.ModelAdmin):
                 account.reassessment_requests.exclude(pk=obj.pk).exclude(state=State.DRAFT).order_by("-created_at")[:10]
             ),
             "account": account,
-            "restriction_changelist": reverse("admin:accounts_restriction_changelist") + f"?account__id__exact={account.pk}",
+            "restriction_changelist": reverse("admin:accounts_restriction_changelist")
+            + f"?account__id__exact={account.pk}",
         }
 
     def _why_no_buttons(self, obj: ReassessmentRequest, user: Any) -> str:
@@ -478,7 +494,9 @@ class ReassessmentRequestAdmin(admin.ModelAdmin):
             return self._render_page(request, object_id, desk_note_form=form)
         internal = form.cleaned_data["kind"] == NoteForm.Kind.INTERNAL
         try:
-            services.message_post(request_id=obj.pk, actor=request.user, body=form.cleaned_data["body"], internal=internal)
+            services.message_post(
+                request_id=obj.pk, actor=request.user, body=form.cleaned_data["body"], internal=internal
+            )
         except TransitionRefused as exc:
             messages.error(request, f"Message refused: {exc.message}")
         else:
@@ -505,4 +523,3 @@ class ReassessmentRequestAdmin(admin.ModelAdmin):
         if claimed:
             messages.success(request, f"Claimed {len(claimed)} of {len(rows)}: {', '.join(claimed)}.")
         return None
-
