@@ -531,3 +531,49 @@ def test_every_staff_role_opens_the_queue_and_the_page(client, request, user_fix
     login(client, request.getfixturevalue(user_fixture))
     assert client.get(reverse(CHANGELIST)).status_code == 200
     assert client.get(change_url(request_in_review)).status_code == 200
+
+
+def test_queue_lists_newest_first_once_decided_requests_are_included(client, agent, account) -> None:
+    older = submitted(account, days_ago=3)
+    newer = submitted(account, days_ago=1)
+    response = login(client, agent).get(reverse(CHANGELIST), {"queue": "all"})
+    assert results(response) == [newer.reference, older.reference]
+
+
+def test_queue_count_is_capped_so_paging_never_counts_the_whole_table(client, agent, account, monkeypatch) -> None:
+    from tickets.admin.request_admin import CappedCountPaginator
+
+    for _ in range(4):
+        submitted(account)
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 3)
+    response = login(client, agent).get(reverse(CHANGELIST))
+    assert response.context["cl"].result_count == 3
+
+
+def test_filtered_queue_query_count_does_not_grow_with_page_size(client, agent, account) -> None:
+    isv = factories.AccountFactory(name="ISV", is_isv=True)
+    _many_requests(factories.AccountFactory(name="Sub", parent=isv), 30)
+    model_admin = admin.site._registry[ReassessmentRequest]
+    params = {"isv": "yes", "country": "US", "service": "sms", "assignee": "unassigned", "sla": "running"}
+    login(client, agent)
+    counts = {}
+    try:
+        for per_page in (10, 25):
+            model_admin.list_per_page = per_page
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(reverse(CHANGELIST), params)
+            assert len(response.context["cl"].result_list) == per_page
+            counts[per_page] = len(queries)
+    finally:
+        model_admin.list_per_page = 50
+    assert counts[10] == counts[25], counts
+
+
+def test_approve_form_says_when_the_account_has_no_active_restriction(client, agent, request_in_review) -> None:
+    page = login(client, agent).get(change_url(request_in_review)).content.decode()
+    assert "This account has no active restriction." in page
+    response = client.post(transition_url(request_in_review, "approve"), {"approve-message": ""}, follow=True)
+    request_in_review.refresh_from_db()
+    assert request_in_review.state == State.APPROVED
+    assert request_in_review.decision_outcome == "lifted"
+    assert any("approved (restrictions lifted)" in m for m in messages_of(response))
