@@ -323,6 +323,8 @@ class ReassessmentRequestAdmin(admin.ModelAdmin):
     def website_link(self, obj: ReassessmentRequest) -> str:
         if not obj.company_website:
             return "—"
+        if not obj.company_website.lower().startswith(("https://", "http://")):
+            return obj.company_website  # validation allows only http(s); never make anything else a link
         return format_html(
             '<a href="{}" target="_blank" rel="noopener noreferrer nofollow">{}</a>',
             obj.company_website,
