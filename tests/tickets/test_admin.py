@@ -48,6 +48,17 @@ def submitted(account, *, days_ago: float = 0, **details) -> ReassessmentRequest
         return services.request_submit(request_id=draft.pk, actor=account.owner)
 
 
+@pytest.fixture
+def screening_rules(db: None) -> list:
+    """The rules these tests rely on. Migration 0003 installs them, but a transactional test
+    (the browser test) flushes migration data from a reused test database."""
+    from tickets.models import ScreeningRule
+
+    rules = [("financial", "keyword", "payday loan"), ("gambling", "keyword", "jackpot"),
+             ("public_shortener", "domain", "bit.ly")]
+    return [ScreeningRule.objects.get_or_create(category=c, match_type=m, pattern=p)[0] for c, m, p in rules]
+
+
 def results(response) -> list[str]:
     return [r.reference for r in response.context["cl"].result_list]
 
@@ -120,7 +131,9 @@ def test_queue_opens_on_open_requests_most_urgent_first(client, agent, account, 
     assert decided.reference in results(everything)
 
 
-def test_queue_filters_by_state_sla_assignee_service_country_isv_and_flags(client, agent, agent2, account) -> None:
+def test_queue_filters_by_state_sla_assignee_service_country_isv_and_flags(
+    client, agent, agent2, account, screening_rules
+) -> None:
     isv = factories.AccountFactory(name="Brandly ISV", is_isv=True)
     sub = factories.AccountFactory(name="Brand One", parent=isv, owner=isv.owner)
     plain = submitted(account)
@@ -505,7 +518,7 @@ def test_request_page_shows_details_evidence_previews_and_audit(client, agent, a
     assert inline["Content-Disposition"].startswith("inline")
 
 
-def test_request_page_shows_screening_flags_with_matched_text(client, agent, account) -> None:
+def test_request_page_shows_screening_flags_with_matched_text(client, agent, account, screening_rules) -> None:
     req = submitted(account, sample_message="Get a payday loan now at bit.ly/cash4u today")
     screen_request(request_id=req.pk)
     page = login(client, agent).get(change_url(req)).content.decode()
