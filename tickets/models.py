@@ -256,6 +256,14 @@ class ReassessmentRequest(FSMModelMixin, models.Model):
             ),
             # The queue: open requests by urgency, per assignee.
             models.Index(fields=["state", "sla_breach_at"], name="rr_state_breach"),
+            # The admin queue's default page: open requests in exactly its order, read in index order.
+            models.Index(
+                fields=["sla_breach_at", "submitted_at", "id"],
+                name="rr_open_queue",
+                condition=Q(
+                    state__in=["awaiting_customer", "in_reevaluation", "in_review", "reevaluation_requested", "submitted"]
+                ),
+            ),
             models.Index(fields=["assignee", "state"], name="rr_assignee_state"),
             models.Index(fields=["sla_target_at"], name="rr_sla_target"),
             models.Index(fields=["account", "-created_at"], name="rr_account_created"),
