@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0003_default_screening_rules'),
+        ('tickets', '0005_reports_indexes'),
     ]
 
     operations = [
