@@ -35,7 +35,7 @@ PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's passw
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_agent_triages_a_request_in_the_browser(
     live_server, monkeypatch, agent, account, customer, restriction
 ) -> None:

@@ -78,7 +78,7 @@ def test_each_event_fires_once_at_its_deadline_to_the_right_people(
     [at_risk] = mailoutbox
     assert at_risk.to == ["alice@desk.example"]  # the assignee only, not the whole team
     assert at_risk.subject == f"[{req.reference}] SLA at risk: less than a business day to target"
-    assert "Thu 3 Dec 10:00" in at_risk.body  # the target, on the desk's clock
+    assert "Thursday 3 December 2026, 10 a.m. CST" in at_risk.body  # the target, on the desk's clock
 
     assert sweep_now(req.sla_target_at + SECOND).fired == [(req.reference, 1, "overdue")]
     [overdue] = sent(mailoutbox, "SLA overdue")

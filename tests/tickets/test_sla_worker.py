@@ -48,7 +48,7 @@ WORKER_MARKS = (
     pytest.mark.slow,
     # Committed transactions (the worker has its own connection); the role groups and screening
     # rules created by migrations are restored for each test.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("agent", "manager"),  # someone to alert: the team and the managers
 )
 
