@@ -287,11 +287,10 @@ def test_business_time_left_counts_down_to_the_target_in_business_time(account, 
     assert sla.business_time_left(req, chicago(2026, 12, 4, 10)) == -DAY
 
 
+@pytest.mark.postgres
 def test_the_running_status_filters_use_the_running_cycles_index(account, customer) -> None:
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("EXPLAIN plans are checked on PostgreSQL")
     submit_at(chicago(2026, 11, 25, 10), account, customer)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")

@@ -370,9 +370,8 @@ def test_the_sweep_costs_a_fixed_number_of_queries_per_batch_not_per_row(account
     assert sum("SAVEPOINT" not in sql and "RELEASE" not in sql for sql in idle_sql) == 5
 
 
+@pytest.mark.postgres
 def test_an_idle_sweep_looks_only_at_due_rows_through_indexes(account, customer) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("EXPLAIN plans are checked on PostgreSQL")
     submit_at(chicago(2026, 11, 25, 10), account, customer)
     _, statements = _queries(now=chicago(2026, 11, 1))
     with connection.cursor() as cursor:
