@@ -37,3 +37,13 @@ def restriction_alerts(request: HttpRequest) -> dict[str, Any]:
         "current_account": SimpleLazyObject(lambda: current_account(request) or ""),
         "sla_timezone": settings.SLA_TIMEZONE,
     }
+
+
+def staff_links(request: HttpRequest) -> dict[str, object]:
+    """Which staff pages the header links to."""
+    from .roles import is_manager
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return {}
+    return {"can_see_sla_report": is_manager(user)}

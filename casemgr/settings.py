@@ -171,6 +171,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.restriction_alerts",
+                "accounts.context_processors.staff_links",
             ],
         },
     },

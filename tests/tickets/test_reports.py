@@ -697,3 +697,12 @@ def test_percentiles_interpolate_like_percentile_cont(world: World) -> None:
         (): {"n": 1, "p50": pytest.approx(2.25 * day), "p90": pytest.approx(2.25 * day)}
     }
     assert percentiles(qs.none(), F("business_seconds_used")) == {}
+
+
+def test_the_header_links_managers_to_the_report_and_not_agents(client, manager, agent) -> None:
+    client.force_login(manager)
+    page = client.get("/reports/sla/").content.decode()
+    assert 'href="/reports/sla/">SLA report</a>' in page and "Triage desk" in page
+    client.force_login(agent)
+    page = client.get("/accounts/password_change/").content.decode()
+    assert "Triage desk" in page and "SLA report</a>" not in page
