@@ -105,7 +105,7 @@ def test_production_security_settings_follow_debug_off() -> None:
     assert values["exempt"] == [r"^healthz$"]
 
 
-def test_every_response_carries_the_security_headers(client, db) -> None:  # noqa: ANN001
+def test_every_response_carries_the_security_headers(client, db) -> None:
     response = client.get("/accounts/login/")
     assert response.status_code == 200
     assert "default-src 'self'" in response["Content-Security-Policy"]
@@ -115,16 +115,14 @@ def test_every_response_carries_the_security_headers(client, db) -> None:  # noq
     assert len(response["X-Request-ID"]) == 32
 
 
-def test_a_sane_request_id_from_the_proxy_is_kept_and_a_hostile_one_replaced(client, db) -> None:  # noqa: ANN001
+def test_a_sane_request_id_from_the_proxy_is_kept_and_a_hostile_one_replaced(client, db) -> None:
     assert client.get("/accounts/login/", headers={"X-Request-ID": "lb-1234abcd"})["X-Request-ID"] == "lb-1234abcd"
     hostile = client.get("/accounts/login/", headers={"X-Request-ID": "x\r\nSet-Cookie: a=b"})["X-Request-ID"]
     assert hostile != "x\r\nSet-Cookie: a=b" and len(hostile) == 32
 
 
 def test_procfile_runs_web_worker_and_beat_with_the_gunicorn_config() -> None:
-    processes = dict(
-        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()
-    )
+    processes = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     assert set(processes) == {"release", "web", "worker", "beat"}
     assert "gunicorn -c gunicorn.conf.py" in processes["web"]
     assert "celery -A casemgr worker" in processes["worker"]

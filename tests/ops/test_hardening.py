@@ -18,18 +18,16 @@ HOSTILE = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-def axes_on(settings):  # noqa: ANN001, ANN201
+def axes_on(settings):
     settings.AXES_ENABLED = True
     return settings
 
 
-def _sign_in(client: Client, username: str, password: str, ip: str = "203.0.113.7"):  # noqa: ANN202
-    return client.post(
-        "/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=ip
-    )
+def _sign_in(client: Client, username: str, password: str, ip: str = "203.0.113.7"):
+    return client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=ip)
 
 
-def test_five_failed_sign_ins_lock_the_username_from_that_address(axes_on, customer) -> None:  # noqa: ANN001
+def test_five_failed_sign_ins_lock_the_username_from_that_address(axes_on, customer) -> None:
     client = Client()
     for _ in range(django_settings.AXES_FAILURE_LIMIT - 1):
         response = _sign_in(client, "carla", "wrong password")
@@ -46,7 +44,7 @@ def test_five_failed_sign_ins_lock_the_username_from_that_address(axes_on, custo
     assert "_auth_user_id" not in client.session
 
 
-def test_a_lockout_is_per_username_and_address(axes_on, customer, teammate) -> None:  # noqa: ANN001
+def test_a_lockout_is_per_username_and_address(axes_on, customer, teammate) -> None:
     client = Client()
     for _ in range(django_settings.AXES_FAILURE_LIMIT):
         _sign_in(client, "carla", "wrong password")
@@ -55,7 +53,7 @@ def test_a_lockout_is_per_username_and_address(axes_on, customer, teammate) -> N
     assert _sign_in(Client(), "carla", PASSWORD, ip="198.51.100.9").status_code == 302
 
 
-def test_a_successful_sign_in_resets_the_failure_count(axes_on, customer) -> None:  # noqa: ANN001
+def test_a_successful_sign_in_resets_the_failure_count(axes_on, customer) -> None:
     client = Client()
     for _ in range(django_settings.AXES_FAILURE_LIMIT - 1):
         _sign_in(client, "carla", "wrong password")
@@ -79,14 +77,14 @@ def test_per_user_throttles_for_submissions_and_uploads_are_configured() -> None
 # --- CSRF -----------------------------------------------------------------------------------
 
 
-def test_sign_in_form_without_a_csrf_token_is_refused(customer) -> None:  # noqa: ANN001
+def test_sign_in_form_without_a_csrf_token_is_refused(customer) -> None:
     client = Client(enforce_csrf_checks=True)
     response = client.post("/accounts/login/", {"username": "carla", "password": PASSWORD})
     assert response.status_code == 403
     assert "_auth_user_id" not in client.session
 
 
-def test_portal_and_sign_out_forms_without_a_csrf_token_are_refused(customer, draft) -> None:  # noqa: ANN001
+def test_portal_and_sign_out_forms_without_a_csrf_token_are_refused(customer, draft) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(customer)
     posts = ["/accounts/logout/", "/"]
@@ -106,7 +104,7 @@ def test_portal_and_sign_out_forms_without_a_csrf_token_are_refused(customer, dr
     assert draft.state == "draft"
 
 
-def _walk(patterns: list, prefix: str = "") -> list[tuple[str, object]]:  # noqa: ANN001
+def _walk(patterns: list, prefix: str = "") -> list[tuple[str, object]]:
     found: list[tuple[str, object]] = []
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
@@ -136,7 +134,7 @@ def test_no_view_opts_out_of_csrf_except_api_views_that_enforce_it_for_sessions(
 # --- escaping -------------------------------------------------------------------------------
 
 
-def test_hostile_company_and_account_names_are_escaped_on_the_portal(customer) -> None:  # noqa: ANN001
+def test_hostile_company_and_account_names_are_escaped_on_the_portal(customer) -> None:
     account = factories.AccountFactory(name=HOSTILE, owner=customer)
     factories.RestrictionFactory(account=account)
     factories.draft_for(account, customer, company_name=HOSTILE)
@@ -147,7 +145,7 @@ def test_hostile_company_and_account_names_are_escaped_on_the_portal(customer) -
     assert "<script>" not in page.lower().replace('<script src="', "")
 
 
-def test_hostile_company_name_is_escaped_in_the_admin_change_page(customer, account) -> None:  # noqa: ANN001
+def test_hostile_company_name_is_escaped_in_the_admin_change_page(customer, account) -> None:
     req = factories.draft_for(account, customer, company_name=HOSTILE)
     admin_user = factories.UserFactory(username="root", is_staff=True, is_superuser=True)
     try:
@@ -163,7 +161,7 @@ def test_hostile_company_name_is_escaped_in_the_admin_change_page(customer, acco
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_hostile_names_are_escaped_in_html_emails(customer) -> None:  # noqa: ANN001
+def test_hostile_names_are_escaped_in_html_emails(customer) -> None:
     from tickets import notifications
 
     account = factories.AccountFactory(name=HOSTILE, owner=customer)

@@ -18,7 +18,7 @@ def _evidence_files() -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 
-def test_healthz_answers_ok_and_leaves_no_probe_behind(client, db, settings) -> None:  # noqa: ANN001
+def test_healthz_answers_ok_and_leaves_no_probe_behind(client, db, settings) -> None:
     settings.REDIS_URL = ""
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -27,7 +27,7 @@ def test_healthz_answers_ok_and_leaves_no_probe_behind(client, db, settings) -> 
     assert _evidence_files() == []
 
 
-def test_healthz_names_the_database_when_it_fails(client, db, monkeypatch) -> None:  # noqa: ANN001
+def test_healthz_names_the_database_when_it_fails(client, db, monkeypatch) -> None:
     def broken() -> None:
         raise ConnectionError("could not connect to server at 10.0.0.5")
 
@@ -41,10 +41,10 @@ def test_healthz_names_the_database_when_it_fails(client, db, monkeypatch) -> No
     assert "10.0.0.5" not in response.content.decode()  # hosts stay in the log
 
 
-def test_healthz_names_evidence_storage_when_it_refuses_writes(client, db, monkeypatch) -> None:  # noqa: ANN001
+def test_healthz_names_evidence_storage_when_it_refuses_writes(client, db, monkeypatch) -> None:
     storage = storages["evidence"]
 
-    def full_disk(name, content, max_length=None):  # noqa: ANN001, ANN202
+    def full_disk(name, content, max_length=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(storage, "save", full_disk)
@@ -54,7 +54,7 @@ def test_healthz_names_evidence_storage_when_it_refuses_writes(client, db, monke
     assert response.json()["checks"]["database"] == "ok"
 
 
-def test_healthz_names_redis_when_the_configured_redis_is_down(client, db, settings) -> None:  # noqa: ANN001
+def test_healthz_names_redis_when_the_configured_redis_is_down(client, db, settings) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:6390/0"  # nothing listens there
     response = client.get("/healthz")
     assert response.status_code == 503
@@ -63,12 +63,12 @@ def test_healthz_names_redis_when_the_configured_redis_is_down(client, db, setti
 
 
 @pytest.mark.redis
-def test_healthz_checks_the_real_redis_when_configured(client, db) -> None:  # noqa: ANN001
+def test_healthz_checks_the_real_redis_when_configured(client, db) -> None:
     require_service("Redis", bool(django_settings.REDIS_URL), "set REDIS_URL=redis://127.0.0.1:6379/N")
     response = client.get("/healthz")
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["redis"] == "ok"
 
 
-def test_healthz_refuses_writes(client, db) -> None:  # noqa: ANN001
+def test_healthz_refuses_writes(client, db) -> None:
     assert client.post("/healthz").status_code in {403, 405}  # CSRF or method: never a side effect
