@@ -297,3 +297,32 @@ def test_storage_failing_mid_upload_saves_nothing_and_says_try_again(draft, cust
     assert [p.name for p in root.rglob("*") if p.is_file()] == [Path(evidence.file.name).name]
     with storages["evidence"].open(evidence.file.name) as stored:
         assert stored.read() == data
+
+
+def test_storage_failing_mid_upload_through_the_evidence_service_saves_nothing(draft, customer, settings) -> None:
+    """The same fault through the real upload service, once tickets/evidence.py is merged."""
+    evidence_service = pytest.importorskip("tickets.evidence", reason="tickets/evidence.py is not in this branch")
+    from tickets.bench import unique_pdf
+
+    data = unique_pdf()
+    root = Path(settings.STORAGES["evidence"]["OPTIONS"]["location"])
+    working = storages["evidence"]
+    storages._storages["evidence"] = FailingMidWriteStorage(location=str(root))
+    try:
+        with pytest.raises(evidence_service.EvidenceStorageError) as refused:
+            evidence_service.evidence_add_file(
+                request_id=draft.pk, actor=customer, kind="certificate_of_incorporation",
+                upload=ContentFile(data, name="certificate.pdf"),
+            )  # fmt: skip
+    finally:
+        storages._storages["evidence"] = working
+    assert "please try again" in str(refused.value).lower()
+    assert Evidence.objects.filter(request=draft).count() == 0
+    assert [p for p in root.rglob("*") if p.is_file()] == []  # no half-written object left behind
+
+    evidence_service.evidence_add_file(
+        request_id=draft.pk, actor=customer, kind="certificate_of_incorporation",
+        upload=ContentFile(data, name="certificate.pdf"),
+    )  # fmt: skip
+    assert Evidence.objects.filter(request=draft).count() == 1
+    assert len([p for p in root.rglob("*") if p.is_file()]) == 1
