@@ -241,6 +241,13 @@ class ReassessmentRequest(FSMModelMixin, models.Model):
             models.Index(
                 fields=["reevaluation_due_at"], name="rr_reeval_due", condition=Q(state=State.REJECTED)
             ),
+            # The sweep's search for submissions whose screening task was lost: empty in a healthy
+            # system, so the idle sweep reads nothing (without it, ~1.3 s at a million requests).
+            models.Index(
+                fields=["submitted_at"],
+                name="rr_unscreened",
+                condition=Q(state=State.SUBMITTED, screened_at__isnull=True),
+            ),
             # The queue: open requests by urgency, per assignee.
             models.Index(fields=["state", "sla_breach_at"], name="rr_state_breach"),
             models.Index(fields=["assignee", "state"], name="rr_assignee_state"),
