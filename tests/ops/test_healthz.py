@@ -10,7 +10,6 @@ from django.conf import settings as django_settings
 from django.core.files.storage import storages
 
 from casemgr import views
-from tests.conftest import require_service
 
 
 def _evidence_files() -> list[Path]:
@@ -64,7 +63,9 @@ def test_healthz_names_redis_when_the_configured_redis_is_down(client, db, setti
 
 @pytest.mark.redis
 def test_healthz_checks_the_real_redis_when_configured(client, db) -> None:
-    require_service("Redis", bool(django_settings.REDIS_URL), "set REDIS_URL=redis://127.0.0.1:6379/N")
+    if not django_settings.REDIS_URL:
+        # CI's SQLite pass runs without Redis on purpose; its PostgreSQL + Redis pass runs this.
+        pytest.skip("REDIS_URL is not set (the embedded-defaults pass)")
     response = client.get("/healthz")
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["redis"] == "ok"
