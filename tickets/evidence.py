@@ -431,6 +431,16 @@ def _discard(storage: Any, key: str) -> None:
 # --- use cases -------------------------------------------------------------------------------------
 
 
+def _remove_partial_object(storage: Any, key: str) -> None:
+    """A save that failed part-way may have left bytes under the key: remove them, best effort
+    (the orphan sweep catches what this cannot reach)."""
+    try:
+        if storage.exists(key):
+            storage.delete(key)
+    except Exception:  # noqa: BLE001 - the store is failing already; the orphan sweep cleans up
+        logger.warning("could not remove a partly stored evidence object %s", key)
+
+
 def evidence_add_file(*, request_id: int, actor: Any, kind: str, upload: Any, name: str | None = None) -> Evidence:
     """Validate an uploaded file by its content, store it under a random key and record it with an
     `add_evidence` audit row. Needs a customer of a non-final request.
@@ -461,6 +471,7 @@ def evidence_add_file(*, request_id: int, actor: Any, kind: str, upload: Any, na
         stored_key = storage.save(key, File(io.BytesIO(data), name=key))
     except Exception as exc:  # any backend failure: disk, network, S3 error
         logger.error("evidence storage failed for request %s: %r", request_id, exc)
+        _remove_partial_object(storage, key)
         raise EvidenceStorageError(
             f"{_label(clean_name)} could not be stored: the file store is not reachable right now. "
             "Nothing was saved and your request is unchanged; please try again in a few minutes."

@@ -79,11 +79,11 @@ def test_submit_succeeds_while_the_broker_is_down_and_the_receipt_goes_out_once_
 # --- the database fails in the middle of a sweep -----------------------------------------------
 
 
-def test_a_batch_that_fails_mid_sweep_is_redone_by_the_next_sweep_without_doubles(
-    agent, due_now, monkeypatch, mailoutbox
-) -> None:
+def test_a_batch_that_fails_mid_sweep_loses_and_doubles_nothing(agent, due_now, monkeypatch, mailoutbox) -> None:
+    """A database error in the middle of a batch rolls that batch back; the sweep then retries its
+    rows one by one, and a row that still fails waits for the next sweep."""
     ids = make_due_requests(30, now=due_now)
-    real = sweep._event_notifications
+    real = sweep.event_notifications
     calls = {"n": 0}
 
     def flaky(req, kind, recipients):
@@ -92,21 +92,34 @@ def test_a_batch_that_fails_mid_sweep_is_redone_by_the_next_sweep_without_double
             raise OperationalError("server closed the connection unexpectedly")
         return real(req, kind, recipients)
 
-    monkeypatch.setattr(sweep, "_event_notifications", flaky)
-    with pytest.raises(OperationalError):
-        sweep.run_sweep(now=due_now + timedelta(seconds=1), batch_size=10, deliver=False)
-    # The first batch committed; the broken one rolled back whole.
-    assert SlaEvent.objects.filter(request_id__in=ids).count() == 10
-    assert Notification.objects.filter(request_id__in=ids).count() == 10
-
-    monkeypatch.setattr(sweep, "_event_notifications", real)
-    result = sweep.run_sweep(now=due_now + timedelta(seconds=2), batch_size=10, deliver=False)
-    assert result.events == 20
+    monkeypatch.setattr(sweep, "event_notifications", flaky)
+    first = sweep.run_sweep(now=due_now + timedelta(seconds=1), batch_size=10, deliver=False)
+    assert first.events == 30, "the failed batch was redone row by row"
+    monkeypatch.setattr(sweep, "event_notifications", real)
     assert sweep.run_sweep(now=due_now + timedelta(seconds=3), batch_size=10, deliver=False).events == 0
     _assert_each_event_once(ids)
+    assert Notification.objects.filter(request_id__in=ids).count() == 30
     assert notifications.deliver_pending(grace=timedelta(0)) == 30
     assert notifications.deliver_pending(grace=timedelta(0)) == 0
     assert len(mailoutbox) == 30
+
+
+def test_a_row_that_keeps_failing_is_left_for_the_next_sweep(agent, due_now, monkeypatch) -> None:
+    ids = make_due_requests(5, now=due_now)
+    broken = ids[2]
+    real = sweep.event_notifications
+
+    def fails_for_one(req, kind, recipients):
+        if req.pk == broken:
+            raise OperationalError("deadlock detected")
+        return real(req, kind, recipients)
+
+    monkeypatch.setattr(sweep, "event_notifications", fails_for_one)
+    assert sweep.run_sweep(now=due_now + timedelta(seconds=1), batch_size=10, deliver=False).events == 4
+    assert not SlaEvent.objects.filter(request_id=broken).exists()
+    monkeypatch.setattr(sweep, "event_notifications", real)
+    assert sweep.run_sweep(now=due_now + timedelta(seconds=2), batch_size=10, deliver=False).events == 1
+    _assert_each_event_once(ids)
 
 
 def _terminate_backend(pid: int) -> None:
