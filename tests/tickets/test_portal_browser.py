@@ -7,7 +7,6 @@ Screenshots of the form and the request page at desktop and phone widths go to t
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,9 +19,6 @@ from tickets.models import ReassessmentRequest, State
 
 from .portal_helpers import pdf_bytes, png_bytes
 
-# Playwright's sync API runs an event loop in this thread; the test also calls services here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,11 +29,13 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def browser_page() -> Iterator[object]:
+def browser_page(monkeypatch) -> Iterator[object]:
     require_service("chromium", Path(CHROMIUM).exists(), "apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # Playwright's sync API runs an event loop in this thread, and the test calls services here too;
+    # monkeypatch undoes it so nothing later in the session inherits it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
