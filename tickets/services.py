@@ -389,6 +389,10 @@ def _clean_lift(req: ReassessmentRequest, lift: Any) -> list[Restriction]:
     ):
         raise InvalidInput({"lift": ["Give the ids of the restrictions to lift, as a list of numbers."]})
     ids = {int(item) for item in lift}
+    out_of_range = sorted(i for i in ids if not 0 < i < 2**63)
+    if out_of_range:
+        # A number no id can have would overflow the database column: refuse it like any unknown id.
+        raise InvalidInput({"lift": [f"Restriction {', '.join(map(str, out_of_range))} does not exist."]})
     found = list(
         Restriction.objects.select_for_update()
         .filter(pk__in=ids, account=req.account)

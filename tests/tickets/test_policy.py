@@ -230,3 +230,12 @@ def test_references_are_unique_readable_and_yearly(account, customer) -> None:
         second = services.request_create_draft(actor=customer, account=account, details={})
     assert last.reference.startswith("RR-2026-")
     assert (first.reference, second.reference) == ("RR-2027-000001", "RR-2027-000002")
+
+
+def test_approval_refuses_ids_no_restriction_can_have(request_in_review, agent) -> None:
+    for bad in ([0], [-3], [2**70]):
+        with pytest.raises(InvalidInput) as refused:
+            services.request_approve(request_id=request_in_review.pk, actor=agent, lift=bad)
+        assert "does not exist" in refused.value.errors["lift"][0]
+    request_in_review.refresh_from_db()
+    assert request_in_review.state == State.IN_REVIEW
