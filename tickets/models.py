@@ -268,6 +268,15 @@ class ReassessmentRequest(FSMModelMixin, models.Model):
                     state__in=["awaiting_customer", "in_reevaluation", "in_review", "reevaluation_requested", "submitted"]
                 ),
             ),
+            # The staff API's default order over every request: breach deadline (empty ones last), id.
+            models.Index(fields=["sla_breach_at", "id"], name="rr_breach_id"),
+            # Running cycles by breach deadline: the report's and the API's "breached / overdue now"
+            # lists, without walking the closed requests whose old deadlines fill rr_breach_id.
+            models.Index(
+                fields=["sla_breach_at", "id"],
+                name="rr_running_breach",
+                condition=Q(sla_cycle__gt=0, sla_stopped_at__isnull=True, sla_paused_at__isnull=True),
+            ),
             models.Index(fields=["assignee", "state"], name="rr_assignee_state"),
             models.Index(fields=["sla_target_at"], name="rr_sla_target"),
             models.Index(fields=["account", "-created_at"], name="rr_account_created"),
