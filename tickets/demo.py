@@ -235,7 +235,8 @@ REQUEST_COLUMNS = [
 TRANSITION_COLUMNS = ["request_id", "transition", "from_state", "to_state", "actor_id", "note", "reason_code",
                       "sla_cycle", "created_at"]  # fmt: skip
 CYCLE_COLUMNS = ["request_id", "number", "started_at", "target_at", "breach_at", "paused_at", "paused_seconds",
-                 "paused_business_seconds", "first_response_at", "stopped_at", "stop_transition",
+                 "paused_business_seconds", "first_response_at", "first_response_business_seconds", "stopped_at",
+                 "stop_transition",
                  "business_seconds_used", "result"]  # fmt: skip
 EVENT_COLUMNS = ["request_id", "cycle", "kind", "due_at", "fired_at"]
 EVIDENCE_COLUMNS = ["request_id", "kind", "file", "url", "original_name", "content_type", "size", "sha256",
@@ -530,18 +531,20 @@ def _add_request(
         stop_at, stop_name = cycle1_stop
         used = business.between(submitted, stop_at)
         tables.rows["tickets_slacycle"].append((
-            pk, 1, dt(submitted), dt(target), dt(breach), None, 0.0, 0.0, dt(first_response or None), dt(stop_at),
-            stop_name, used, _stopped_result(stop_at, target, breach),
+            pk, 1, dt(submitted), dt(target), dt(breach), None, 0.0, 0.0, dt(first_response or None),
+            business.between(submitted, first_response) if first_response else None, dt(stop_at), stop_name, used,
+            _stopped_result(stop_at, target, breach),
         ))  # fmt: skip
     else:
         tables.rows["tickets_slacycle"].append((
             pk, 1, dt(submitted), dt(None if paused else target), dt(None if paused else breach), dt(paused), 0.0,
-            0.0, dt(first_response), None, "", None, "",
+            0.0, dt(first_response), business.between(submitted, first_response) if first_response else None, None,
+            "", None, "",
         ))  # fmt: skip
     if cycle2 is not None:
         c2_start, _, c2_target, c2_breach = cycle2
         tables.rows["tickets_slacycle"].append((
-            pk, 2, dt(c2_start), dt(c2_target), dt(c2_breach), None, 0.0, 0.0, None,
+            pk, 2, dt(c2_start), dt(c2_target), dt(c2_breach), None, 0.0, 0.0, None, None,
             dt(cycle2_stop[0] if cycle2_stop else None), cycle2_stop[1] if cycle2_stop else "",
             business.between(c2_start, cycle2_stop[0]) if cycle2_stop else None,
             _stopped_result(cycle2_stop[0], c2_target, c2_breach) if cycle2_stop else "",

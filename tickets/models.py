@@ -265,7 +265,9 @@ class ReassessmentRequest(FSMModelMixin, models.Model):
                 fields=["sla_breach_at", "submitted_at", "id"],
                 name="rr_open_queue",
                 condition=Q(
-                    state__in=["awaiting_customer", "in_reevaluation", "in_review", "reevaluation_requested", "submitted"]
+                    state__in=[
+                        "awaiting_customer", "in_reevaluation", "in_review", "reevaluation_requested", "submitted"
+                    ]
                 ),
             ),
             # The staff API's default order over every request: breach deadline (empty ones last), id.
@@ -555,6 +557,11 @@ class SlaCycle(models.Model):
     paused_seconds = models.FloatField(default=0, help_text="Wall-clock seconds spent paused.")
     paused_business_seconds = models.FloatField(default=0)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # Stored when the first response happens, so reports aggregate a column instead of computing
+    # business time in SQL for every cycle of the range.
+    first_response_business_seconds = models.FloatField(
+        null=True, blank=True, help_text="Business seconds from the cycle's start to the first public staff action."
+    )
     stopped_at = models.DateTimeField(null=True, blank=True)
     stop_transition = models.CharField(max_length=40, blank=True)
     business_seconds_used = models.FloatField(null=True, blank=True, help_text="Set when the cycle stops.")

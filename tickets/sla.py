@@ -349,9 +349,15 @@ def record_first_response(req: ReassessmentRequest, *, at: datetime) -> None:
     if req.first_response_at is None:
         req.first_response_at = at
     if req.sla_cycle:
-        SlaCycle.objects.filter(request=req, number=req.sla_cycle, first_response_at__isnull=True).update(
-            first_response_at=at
+        cycle = (
+            SlaCycle.objects.filter(request=req, number=req.sla_cycle, first_response_at__isnull=True)
+            .only("pk", "started_at")
+            .first()
         )
+        if cycle is not None:
+            SlaCycle.objects.filter(pk=cycle.pk).update(
+                first_response_at=at, first_response_business_seconds=business_seconds_between(cycle.started_at, at)
+            )
 
 
 def business_time_left(req: ReassessmentRequest, now: datetime) -> float | None:

@@ -375,12 +375,9 @@ def timing(params: ReportParams) -> list[TimingRow]:
     decided = cycles(params).filter(
         stopped_at__gte=params.start, stopped_at__lt=params.end, stop_transition__in=STAFF_DECISIONS
     )
-    holidays = params.holidays()
     responded = cycles(params).filter(first_response_at__gte=params.start, first_response_at__lt=params.end)
-    to_response = ExpressionWrapper(
-        BusinessOrdinal("first_response_at", holidays) - BusinessOrdinal("started_at", holidays),
-        output_field=FloatField(),
-    )
+    # Stored when the first response happens (tickets.sla.record_first_response).
+    to_response = F("first_response_business_seconds")
     rows: list[TimingRow] = []
     for metric, label, qs, value in (
         ("decision", "Business days to decision", decided, F("business_seconds_used")),
@@ -592,10 +589,7 @@ def cycles_for_export(params: ReportParams) -> QuerySet[SlaCycle]:
                 default=used_now,
                 output_field=FloatField(),
             ),
-            rpt_to_response=ExpressionWrapper(
-                BusinessOrdinal("first_response_at", holidays) - BusinessOrdinal("started_at", holidays),
-                output_field=FloatField(),
-            ),
+            rpt_to_response=F("first_response_business_seconds"),
         )
         .order_by("started_at", "pk")
     )
