@@ -105,7 +105,13 @@ def test_agent_triages_a_request_in_the_browser(
 
             # Evidence: the thumbnail loaded through the access-checked view; it opens in a new tab.
             thumb = page.locator("img.desk-thumb")
-            assert thumb.evaluate("img => img.complete && img.naturalWidth") == 240
+            # The image loads after the page does: wait for it (a slow machine is not a failure).
+            page.wait_for_function(
+                "() => { const i = document.querySelector('img.desk-thumb');"
+                " return i && i.complete && i.naturalWidth > 0 }",
+                timeout=20_000,
+            )
+            assert thumb.evaluate("img => img.naturalWidth") == 240
             with context.expect_page() as new_tab:
                 page.click("a.desk-evidence-open")
             evidence_tab = new_tab.value

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from tests import factories
 from tickets import clock, services
 from tickets.models import SlaCycle
-from tests import factories
 
 CHICAGO = ZoneInfo("America/Chicago")
 
