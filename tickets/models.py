@@ -155,6 +155,31 @@ class ReassessmentRequestQuerySet(models.QuerySet["ReassessmentRequest"]):
         return self.filter(sla_status_q(status, now or timezone.now()))
 
 
+# Time conditions of transitions. They live on the transitions themselves, so `can_proceed` (the
+# services' check, and every "what may I do now" list built on it) applies the same rule.
+def reevaluation_window_open(req: ReassessmentRequest) -> bool:
+    """Once only, and until `reevaluation_due_at` (REEVALUATION_WINDOW_DAYS after the rejection)."""
+    from . import clock
+
+    return (
+        req.reevaluation_requested_at is None
+        and req.reevaluation_due_at is not None
+        and clock.now() <= req.reevaluation_due_at
+    )
+
+
+def reevaluation_window_passed(req: ReassessmentRequest) -> bool:
+    from . import clock
+
+    return req.reevaluation_due_at is not None and req.reevaluation_due_at <= clock.now()
+
+
+def info_request_expired(req: ReassessmentRequest) -> bool:
+    from . import clock
+
+    return req.info_due_at is not None and req.info_due_at <= clock.now()
+
+
 class ReassessmentRequest(FSMModelMixin, models.Model):
     reference = models.CharField(max_length=24, unique=True, editable=False)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="reassessment_requests")
@@ -340,7 +365,9 @@ class ReassessmentRequest(FSMModelMixin, models.Model):
     def provide_info(self) -> None:
         self.info_due_at = None
 
-    @transition(field=state, source=State.AWAITING_CUSTOMER, target=State.REJECTED)
+    @transition(
+        field=state, source=State.AWAITING_CUSTOMER, target=State.REJECTED, conditions=[info_request_expired]
+    )
     def expire_info_request(self, *, at: datetime, reevaluation_due_at: datetime) -> None:
         self.info_due_at = None
         self._decide(at=at, by=None, reason_code=ReasonCode.INSUFFICIENT_DETAILS)
@@ -362,7 +389,9 @@ class ReassessmentRequest(FSMModelMixin, models.Model):
         self.reevaluation_due_at = reevaluation_due_at
         return State.REJECTED
 
-    @transition(field=state, source=State.REJECTED, target=State.REEVALUATION_REQUESTED)
+    @transition(
+        field=state, source=State.REJECTED, target=State.REEVALUATION_REQUESTED, conditions=[reevaluation_window_open]
+    )
     def request_reevaluation(self, *, at: datetime, details: str) -> None:
         self.reevaluation_details = details
         self.reevaluation_requested_at = at
@@ -373,7 +402,9 @@ class ReassessmentRequest(FSMModelMixin, models.Model):
         self.decided_by = None
         self.reason_code = ""
 
-    @transition(field=state, source=State.REJECTED, target=State.REJECTED_FINAL)
+    @transition(
+        field=state, source=State.REJECTED, target=State.REJECTED_FINAL, conditions=[reevaluation_window_passed]
+    )
     def close_reevaluation_window(self) -> None:
         self.reevaluation_due_at = None
 

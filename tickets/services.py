@@ -56,6 +56,14 @@ TRANSITION_ACTORS = {
     "withdraw": CUSTOMER,
 }
 
+# Why a transition whose state is right is still refused: its time condition (tickets/models.py).
+CONDITION_REFUSALS = {
+    # Once a re-evaluation was asked for, the request has left `rejected`: only the window remains.
+    "request_reevaluation": "The window to ask for a re-evaluation has closed.",
+    "close_reevaluation_window": "The re-evaluation window is still open.",
+    "expire_info_request": "The information request has not expired yet.",
+}
+
 TRANSITION_LABELS = {
     "submit": "Submit",
     "auto_reject": "Reject automatically",
@@ -82,7 +90,11 @@ now = clock.now
 def is_customer_of(user: Any, req: ReassessmentRequest) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return req.account.owner_id == user.pk or req.account.members.filter(pk=user.pk).exists()
+    # Asked once per transition by `available_transitions`: remember the answer on this instance.
+    known = req.__dict__.setdefault("_casemgr_customer_of", {})
+    if user.pk not in known:
+        known[user.pk] = req.account.owner_id == user.pk or req.account.members.filter(pk=user.pk).exists()
+    return known[user.pk]
 
 
 def actor_may(req: ReassessmentRequest, name: str, actor: Any) -> bool:
@@ -117,8 +129,10 @@ def ensure_allowed(req: ReassessmentRequest, name: str, actor: Any) -> None:
     elif not is_agent(actor):
         raise ActorNotAllowed(f"{label} needs a member of the accounts team.")
 
-    if not can_proceed(getattr(req, name)):
+    if not can_proceed(getattr(req, name), check_conditions=False):
         raise StateConflict(f"{label} is not possible while the request is {req.get_state_display().lower()}.")
+    if not can_proceed(getattr(req, name)):
+        raise StateConflict(CONDITION_REFUSALS[name])
 
     if who == ASSIGNEE:
         if req.assignee_id != actor.pk:
@@ -369,8 +383,6 @@ def request_expire_info_request(*, request_id: int) -> ReassessmentRequest:
     req = _lock(request_id)
     ensure_allowed(req, "expire_info_request", None)
     at = now()
-    if req.info_due_at is None or req.info_due_at > at:
-        raise StateConflict("The information request has not expired yet.")
     from_state = req.state
     req.expire_info_request(at=at, reevaluation_due_at=at + timedelta(days=settings.REEVALUATION_WINDOW_DAYS))
     sla.cycle_stop(req, at=at, transition="expire_info_request")
@@ -478,10 +490,6 @@ def request_request_reevaluation(*, request_id: int, actor: Any, details: str) -
     ensure_allowed(req, "request_reevaluation", actor)
     text = _clean_text(details, "details", required="Tell us what we should know for the re-evaluation.")
     at = now()
-    if req.reevaluation_requested_at is not None:
-        raise StateConflict("A re-evaluation can be requested only once.")
-    if req.reevaluation_due_at is None or at > req.reevaluation_due_at:
-        raise StateConflict("The window to ask for a re-evaluation has closed.")
     from_state = req.state
     req.request_reevaluation(at=at, details=text)
     sla.cycle_start(req, at=at)
@@ -497,8 +505,6 @@ def request_close_reevaluation_window(*, request_id: int) -> ReassessmentRequest
     req = _lock(request_id)
     ensure_allowed(req, "close_reevaluation_window", None)
     at = now()
-    if req.reevaluation_due_at is None or req.reevaluation_due_at > at:
-        raise StateConflict("The re-evaluation window is still open.")
     from_state = req.state
     req.close_reevaluation_window()
     req.save()

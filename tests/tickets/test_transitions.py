@@ -121,8 +121,9 @@ def test_every_state_transition_and_actor(
 
     # Every allowed actor passes the permission check (used for buttons and links)...
     fresh = ReassessmentRequest.objects.get(pk=req.pk)
-    for actor_name in allowed:
-        assert services.actor_may(fresh, transition, people[actor_name]), f"{actor_name} should be allowed"
+    with clock.frozen(at):  # timers are conditions of the transitions: ask at the same instant
+        for actor_name in allowed:
+            assert services.actor_may(fresh, transition, people[actor_name]), f"{actor_name} should be allowed"
 
     # ...and one of them takes it: the transition lands with its audit row.
     if allowed:
@@ -141,3 +142,11 @@ def test_every_state_transition_and_actor(
 
 def test_the_table_covers_every_transition_of_the_design() -> None:
     assert {name for (_, name) in ALLOWED} == set(TRANSITIONS)
+
+
+def test_listing_what_a_customer_may_do_asks_the_membership_once(
+    submitted_request, teammate, django_assert_num_queries
+) -> None:
+    req = ReassessmentRequest.objects.select_related("account").get(pk=submitted_request.pk)
+    with django_assert_num_queries(1):
+        assert services.available_transitions(req, teammate) == ["withdraw"]

@@ -190,21 +190,11 @@ def _action(req: ReassessmentRequest, name: str, *, staff: bool) -> dict[str, st
     }
 
 
-def customer_actions(req: ReassessmentRequest, now: datetime) -> list[dict[str, str]]:
-    """What the customer may do now. The caller has established that the user is a customer of
-    the request's account (it was found through their accounts), so this needs no query."""
-    names = []
-    for name in CUSTOMER_ACTIONS:
-        if not can_proceed(getattr(req, name)):
-            continue
-        if name == "request_reevaluation" and (
-            req.reevaluation_requested_at is not None
-            or req.reevaluation_due_at is None
-            or now > req.reevaluation_due_at
-        ):
-            continue
-        names.append(name)
-    return [_action(req, name, staff=False) for name in names]
+def customer_actions(req: ReassessmentRequest) -> list[dict[str, str]]:
+    """What the customer may do now: the state and the transitions' own conditions (the
+    re-evaluation window). The caller has established that the user is a customer of the request's
+    account (it was found through their accounts), so this needs no query."""
+    return [_action(req, name, staff=False) for name in CUSTOMER_ACTIONS if can_proceed(getattr(req, name))]
 
 
 def staff_actions(req: ReassessmentRequest, user: Any) -> list[dict[str, str]]:

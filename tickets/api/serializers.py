@@ -235,7 +235,7 @@ class _RequestBase(serializers.Serializer):
     def get_available_actions(self, req: ReassessmentRequest) -> list[dict[str, str]]:
         if self.context.get("staff"):
             return selectors.staff_actions(req, self.context["user"])
-        return selectors.customer_actions(req, self.context["now"])
+        return selectors.customer_actions(req)
 
 
 class _DetailsMixin(serializers.Serializer):

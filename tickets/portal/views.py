@@ -440,13 +440,9 @@ def _public_messages(request: HttpRequest, req: ReassessmentRequest) -> list[Pub
 
 def _detail_context(request: HttpRequest, req: ReassessmentRequest, **forms: Any) -> dict[str, Any]:
     allowed = set(available_transitions(req, request.user))
+    # The once-only rule and the window are conditions of the transition itself.
+    can_reevaluate = "request_reevaluation" in allowed
     now = clock.now()
-    can_reevaluate = (
-        "request_reevaluation" in allowed
-        and req.reevaluation_requested_at is None
-        and req.reevaluation_due_at is not None
-        and now <= req.reevaluation_due_at
-    )
     can_message = req.state not in (State.DRAFT, State.AWAITING_CUSTOMER) and not req.is_final
     lifted = list(req.lifted_restrictions.all()) if req.state == State.APPROVED else []
     still_active = list(req.account.active_restrictions()) if req.state == State.APPROVED else []
